@@ -1,0 +1,1 @@
+"""Beacon API client and the embedded devnet beacon chain (DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""On-chain protocol access: the only Python that knows contract ABIs (DESIGN.md §2)."""

@@ -1,0 +1,3 @@
+"""Registry of `nektar` sub-command modules: one import per area."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""QBFT consensus instances as pure state machines (DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""Cryptography: BLS, threshold shares, DKG, keys, SSZ signing roots (DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""One command that wires every layer into a live local network (DESIGN.md §7)."""

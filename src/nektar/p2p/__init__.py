@@ -1,0 +1,1 @@
+"""Authenticated peer links between cluster members (DESIGN.md §2)."""

@@ -1,0 +1,1 @@
+"""The Stinger operator node (DESIGN.md §6)."""
