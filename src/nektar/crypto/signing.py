@@ -2,12 +2,13 @@
 `compute_signing_root`), and the deposit containers every layer needs.
 
 Merkleization is remerkleable's; nothing here hand-rolls hashing of SSZ structures.
+No `from __future__ import annotations` here: remerkleable reads the container field
+annotations as live types.
 """
 
-from __future__ import annotations
-
 from remerkleable.basic import uint64
-from remerkleable.byte_arrays import ByteVector, Bytes4, Bytes32, Bytes48, Bytes96
+from remerkleable.bitfields import Bitlist, Bitvector
+from remerkleable.byte_arrays import Bytes4, Bytes32, Bytes48, Bytes96, ByteVector
 from remerkleable.complex import Container
 
 DomainType = Bytes4
@@ -80,7 +81,9 @@ def compute_domain(
 def compute_signing_root(ssz_object_root: bytes, domain: bytes) -> bytes:
     """hash_tree_root(SigningData(object_root, domain)): what a validator actually signs."""
     return bytes(
-        SigningData(object_root=Root(ssz_object_root), domain=ByteVector[32](domain)).hash_tree_root()
+        SigningData(
+            object_root=Root(ssz_object_root), domain=ByteVector[32](domain)
+        ).hash_tree_root()
     )
 
 
@@ -127,3 +130,231 @@ def eth1_withdrawal_credentials(address: bytes) -> bytes:
     if len(address) != 20:
         raise ValueError("an execution address is 20 bytes")
     return b"\x01" + b"\x00" * 11 + address
+
+
+# --- Duty containers (Electra formats, MAINNET preset limits; see INTERFACES.md) -------------
+#
+# The devnet changes config values only, never these limits, so every root below equals the
+# root a production client computes for the same message.
+
+MAX_VALIDATORS_PER_COMMITTEE = 2048
+MAX_COMMITTEES_PER_SLOT = 64
+SYNC_COMMITTEE_SIZE = 512
+SYNC_COMMITTEE_SUBNET_COUNT = 4
+
+Slot = uint64
+Epoch = uint64
+ValidatorIndex = uint64
+CommitteeIndex = uint64
+Gwei = uint64
+ExecutionAddress = ByteVector[20]
+
+
+class Checkpoint(Container):
+    epoch: Epoch
+    root: Root
+
+
+class AttestationData(Container):
+    slot: Slot
+    index: CommitteeIndex
+    beacon_block_root: Root
+    source: Checkpoint
+    target: Checkpoint
+
+
+class BeaconBlockHeader(Container):
+    """Signed in place of the block: its hash_tree_root equals the full block's."""
+
+    slot: Slot
+    proposer_index: ValidatorIndex
+    parent_root: Root
+    state_root: Root
+    body_root: Root
+
+
+class Attestation(Container):
+    """Electra (EIP-7549) attestation: committee index moved out of the data into a bitvector."""
+
+    aggregation_bits: Bitlist[MAX_VALIDATORS_PER_COMMITTEE * MAX_COMMITTEES_PER_SLOT]
+    data: AttestationData
+    signature: BLSSignature
+    committee_bits: Bitvector[MAX_COMMITTEES_PER_SLOT]
+
+
+class SingleAttestation(Container):
+    committee_index: CommitteeIndex
+    attester_index: ValidatorIndex
+    data: AttestationData
+    signature: BLSSignature
+
+
+class AggregateAndProof(Container):
+    aggregator_index: ValidatorIndex
+    aggregate: Attestation
+    selection_proof: BLSSignature
+
+
+class SignedAggregateAndProof(Container):
+    message: AggregateAndProof
+    signature: BLSSignature
+
+
+class SyncCommitteeMessage(Container):
+    slot: Slot
+    beacon_block_root: Root
+    validator_index: ValidatorIndex
+    signature: BLSSignature
+
+
+class SyncAggregatorSelectionData(Container):
+    slot: Slot
+    subcommittee_index: uint64
+
+
+class SyncCommitteeContribution(Container):
+    slot: Slot
+    beacon_block_root: Root
+    subcommittee_index: uint64
+    aggregation_bits: Bitvector[SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT]
+    signature: BLSSignature
+
+
+class ContributionAndProof(Container):
+    aggregator_index: ValidatorIndex
+    contribution: SyncCommitteeContribution
+    selection_proof: BLSSignature
+
+
+class VoluntaryExit(Container):
+    epoch: Epoch
+    validator_index: ValidatorIndex
+
+
+class ValidatorRegistrationV1(Container):
+    """Builder-API registration (MEV-boost); signed on the builder domain, not the chain's."""
+
+    fee_recipient: ExecutionAddress
+    gas_limit: uint64
+    timestamp: uint64
+    pubkey: BLSPubkey
+
+
+def _signing_root(
+    object_root: bytes, domain_type: bytes, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    return compute_signing_root(
+        object_root, compute_domain(domain_type, fork_version, genesis_validators_root)
+    )
+
+
+def attestation_signing_root(
+    data: AttestationData, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """What an attester signs: its AttestationData on the attester domain (fork of target epoch)."""
+    return _signing_root(
+        data.hash_tree_root(), DOMAIN_BEACON_ATTESTER, fork_version, genesis_validators_root
+    )
+
+
+def block_signing_root(
+    header: BeaconBlockHeader, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """What a proposer signs: the block (through its header, which has the same root)."""
+    return _signing_root(
+        header.hash_tree_root(), DOMAIN_BEACON_PROPOSER, fork_version, genesis_validators_root
+    )
+
+
+def randao_reveal_signing_root(
+    epoch: int, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """The RANDAO reveal of a proposer: a signature over the epoch number."""
+    return _signing_root(
+        Epoch(epoch).hash_tree_root(), DOMAIN_RANDAO, fork_version, genesis_validators_root
+    )
+
+
+def selection_proof_signing_root(
+    slot: int, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """Attestation-aggregator selection proof: a signature over the slot."""
+    return _signing_root(
+        Slot(slot).hash_tree_root(), DOMAIN_SELECTION_PROOF, fork_version, genesis_validators_root
+    )
+
+
+def aggregate_and_proof_signing_root(
+    message: AggregateAndProof, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """What an aggregator signs to publish its aggregate."""
+    return _signing_root(
+        message.hash_tree_root(), DOMAIN_AGGREGATE_AND_PROOF, fork_version, genesis_validators_root
+    )
+
+
+def sync_committee_message_signing_root(
+    beacon_block_root: bytes, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """A sync-committee member signs the head block root (the message's other fields are not)."""
+    return _signing_root(
+        Root(beacon_block_root).hash_tree_root(),
+        DOMAIN_SYNC_COMMITTEE,
+        fork_version,
+        genesis_validators_root,
+    )
+
+
+def sync_selection_proof_signing_root(
+    data: SyncAggregatorSelectionData, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """Sync-committee aggregator selection proof over (slot, subcommittee index)."""
+    return _signing_root(
+        data.hash_tree_root(),
+        DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF,
+        fork_version,
+        genesis_validators_root,
+    )
+
+
+def contribution_and_proof_signing_root(
+    message: ContributionAndProof, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """What a sync-committee aggregator signs to publish its contribution."""
+    return _signing_root(
+        message.hash_tree_root(),
+        DOMAIN_CONTRIBUTION_AND_PROOF,
+        fork_version,
+        genesis_validators_root,
+    )
+
+
+def voluntary_exit_signing_root(
+    exit_message: VoluntaryExit, fork_version: bytes, genesis_validators_root: bytes
+) -> bytes:
+    """A voluntary exit. Since Deneb (EIP-7044) pass the CAPELLA fork version, whatever the
+    current fork: `ChainConfig.voluntary_exit_fork_version` gives it."""
+    return _signing_root(
+        exit_message.hash_tree_root(),
+        DOMAIN_VOLUNTARY_EXIT,
+        fork_version,
+        genesis_validators_root,
+    )
+
+
+def validator_registration_signing_root(
+    registration: ValidatorRegistrationV1, genesis_fork_version: bytes
+) -> bytes:
+    """Builder registration: builder domain with the GENESIS fork version and a zero root, so
+    it stays valid across forks (builder-specs)."""
+    return _signing_root(
+        registration.hash_tree_root(),
+        DOMAIN_APPLICATION_BUILDER,
+        genesis_fork_version,
+        b"\x00" * 32,
+    )
+
+
+def compute_epoch_at_slot(slot: int, slots_per_epoch: int) -> int:
+    """The epoch a slot belongs to (slots per epoch is a config value: 32 mainnet, 8 devnet)."""
+    return slot // slots_per_epoch
