@@ -1,0 +1,1 @@
+"""The devnet beacon chain: Electra state transition, slot clock and the node interface."""
