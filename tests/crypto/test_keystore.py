@@ -15,7 +15,6 @@ from nektar.crypto.keystore import (
     KeystoreError,
     load_secret_key,
     normalize_password,
-    read_password_file,
     save_secret_key,
 )
 
@@ -39,15 +38,9 @@ def test_pbkdf2_vector(vectors_dir):
         keystore.decrypt("testpassword")
 
 
-def test_scrypt_vectors(vectors_dir):
-    """The two scrypt vectors (n = 2^18, about a second each): run once."""
-    test1 = Keystore.load(vectors_dir / "eip2335" / "test1.json")
-    assert test1.kdf.function == "scrypt"
-    assert test1.decrypt(PASSWORD) == SECRET
-    charon = Keystore.load(vectors_dir / "eip2335" / "charon_keystore_scrypt.json")
-    password = read_password_file(vectors_dir / "eip2335" / "charon_keystore_scrypt.password.txt")
-    sk = load_secret_key(charon, password)
-    assert bls.sk_to_pk(sk) == charon.pubkey
+# The scrypt vectors (test1.json and Charon's keystore, n = 2^18, about a second each) run
+# once, through `nektar conformance eip2335` in test_conformance.py, which checks that each
+# decrypts and that its secret is the key of its pubkey.
 
 
 @pytest.mark.parametrize(("kdf", "params"), [("scrypt", CHEAP_SCRYPT), ("pbkdf2", CHEAP_PBKDF2)])
