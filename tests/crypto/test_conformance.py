@@ -4,12 +4,46 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import nektar.cli.commands  # noqa: F401  (registers the commands on the app)
 from nektar.cli.main import app
+from nektar.crypto.conformance.runner import ConformanceError, run_suite
+
+# Field names of the case formats, so random documents reach deep into the readers.
+_KEYS = [
+    "genesis_validators_root",
+    "steps",
+    "interchange",
+    "should_succeed",
+    "blocks",
+    "attestations",
+    "pubkey",
+    "slot",
+    "source_epoch",
+    "target_epoch",
+    "signing_root",
+    "kdf_tests",
+    "seed",
+    "master_SK",
+    "child_index",
+    "child_SK",
+    "lamport_0",
+    "crypto",
+    "version",
+    "amount",
+    "signature",
+    "withdrawal_credentials",
+    "fork_version",
+    "metadata",
+    "data",
+]
 
 runner = CliRunner()
 
@@ -121,3 +155,28 @@ def test_an_empty_directory_is_not_a_pass(tmp_path):
     result = _run("eip3076", tmp_path)
     assert result.exit_code == 2
     assert "no eip3076 cases found" in result.output
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(_KEYS) | st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+@given(
+    st.sampled_from(["eip3076", "eip2333", "eip2335", "deposit"]), st.binary(max_size=64) | _json
+)
+def test_random_case_files_are_failures_never_crashes(suite, content):
+    """Whatever a case file holds, the runner reports a result for it instead of raising."""
+    with tempfile.TemporaryDirectory() as directory:
+        data = content if isinstance(content, bytes) else json.dumps(content).encode()
+        (Path(directory) / "case.json").write_bytes(data)
+        try:
+            results = list(run_suite(suite, Path(directory)))
+        except ConformanceError:
+            return  # a file with no cases in it (e.g. an empty deposit list)
+    assert results and all(isinstance(r.ok, bool) for r in results)
