@@ -84,6 +84,11 @@ class Connection:
     def finish_ping(self, request_id: int) -> tuple[int, int] | None:
         return self._pings.pop(request_id, None)
 
+    def close(self) -> None:
+        """Close after flushing what is already queued."""
+        self.writer.close()
+        self.closed.set()
+
     def abort(self) -> None:
         """Close at once, discarding anything unsent."""
         self.writer.transport.abort()

@@ -61,8 +61,8 @@ class HostConfig:
     max_pending_handshakes: int = 64
     ping_interval: float = 1.0
     idle_timeout: float = 5.0
-    rate_limit: float = 2_000.0
-    rate_burst: float = 4_000.0
+    rate_limit: float = 10_000.0
+    rate_burst: float = 20_000.0
     backoff_initial: float = 0.05
     backoff_max: float = 5.0
     stable_after: float = 2.0
@@ -211,6 +211,10 @@ class Host:
         """Route messages and requests of `protocol_id` to `handler` (replaces an old one)."""
         check_protocol_id(protocol_id)
         self._handlers[protocol_id] = handler
+
+    def unregister(self, protocol_id: str) -> None:
+        """Stop handling `protocol_id`; later messages for it count as unknown_protocol."""
+        self._handlers.pop(protocol_id, None)
 
     async def send(self, peer: bytes, protocol_id: str, payload: bytes) -> None:
         """Deliver `payload` to `peer`'s handler for `protocol_id` (no reply, no retry).
@@ -421,6 +425,9 @@ class Host:
 
     def _attach(self, conn: Connection) -> None:
         peer = conn.peer
+        if peer not in self._allowed:  # the allow-list changed during the handshake
+            conn.abort()
+            return
         old = self._conns.get(peer)
         if old is None or self._prefer(conn, old):
             self._conns[peer] = conn
@@ -447,8 +454,11 @@ class Host:
 
         self._spawn(deadline())
 
-    def _detach(self, conn: Connection) -> None:
-        conn.abort()
+    def _detach(self, conn: Connection, graceful: bool) -> None:
+        if graceful:
+            conn.close()
+        else:
+            conn.abort()
         self.stats.count("connections_closed")
         if self._conns.get(conn.peer) is conn:
             del self._conns[conn.peer]
@@ -456,12 +466,14 @@ class Host:
 
     async def _serve(self, conn: Connection) -> None:
         """Read frames until the peer closes or the stream is unusable."""
+        graceful = False
         try:
             while True:
                 while (body := conn.decoder.pop()) is not None:
                     self._on_frame(conn, body, self._clock())
                 data = await conn.reader.read(_READ_CHUNK)
                 if not data:
+                    graceful = True  # the peer closed: flush what we queued, then close
                     break
                 conn.decoder.push(data)
                 self.stats.count("bytes_received", len(data))
@@ -471,7 +483,7 @@ class Host:
         except (ConnectionError, OSError) as exc:
             log.debug("connection to %s lost: %s", conn.peer.hex(), exc)
         finally:
-            self._detach(conn)
+            self._detach(conn, graceful)
 
     async def _keepalive(self, conn: Connection) -> None:
         """Ping at once and then every interval; close the connection when the peer is idle
