@@ -278,3 +278,13 @@ def test_mutated_interchange_only_typed_errors(key, value):
     except InterchangeError:
         return
     assert parsed.genesis_validators_root == GVR
+
+
+def test_malformed_requests_are_value_errors(db):
+    with pytest.raises(ValueError, match="signing root"):
+        db.check_and_record_block(PK, 1, b"\x01" * 31)
+    with pytest.raises(ValueError, match="pubkey"):
+        db.check_and_record_attestation(b"\x01" * 47, 1, 2, R1)
+    with pytest.raises(ValueError, match="source epoch"):
+        db.check_and_record_attestation(PK, -1, 2, R1)
+    db.check_and_record_attestation(PK, 1, 2, R1)  # nothing half-recorded before

@@ -180,6 +180,7 @@ class SlashingProtectionDB:
     def check_and_record_block(self, pubkey: bytes, slot: int, signing_root: bytes | None) -> None:
         """Record a block proposal about to be signed, or raise SlashableError."""
         _check_int(slot, "slot")
+        _check_root(signing_root)
         with self._transaction() as cur:
             vid, block_mark, _, _ = self._validator(cur, pubkey)
             if block_mark is not None and slot <= block_mark:
@@ -222,6 +223,7 @@ class SlashingProtectionDB:
         source, target, root = request.source_epoch, request.target_epoch, request.signing_root
         _check_int(source, "source epoch")
         _check_int(target, "target epoch")
+        _check_root(root)
         if source > target:
             raise SlashableError(f"source epoch {source} is after target epoch {target}")
         vid, _, source_mark, target_mark = self._validator(cur, request.pubkey)
@@ -337,6 +339,11 @@ def _with_root(entry: dict[str, str], root: bytes | None) -> dict[str, str]:
     if root is not None:
         entry["signing_root"] = "0x" + bytes(root).hex()
     return entry
+
+
+def _check_root(root: bytes | None) -> None:
+    if root is not None and (not isinstance(root, bytes) or len(root) != 32):
+        raise ValueError(f"a signing root is 32 bytes or None, got {root!r}")
 
 
 def _check_int(value: Any, what: str) -> int:
