@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nektar.crypto.networks import (
+    FAR_FUTURE_EPOCH,
     FORK_NAMES,
     HOODI,
     MAINNET,
@@ -60,6 +61,8 @@ def test_devnet_defaults_and_timing():
     later = devnet(fork_epochs={"fulu": 10})
     assert later.fork_at_epoch(9).name == "electra"
     assert later.fork_at_epoch(10).name == "fulu"
+    electra_only = devnet(fork_epochs={"fulu": FAR_FUTURE_EPOCH})
+    assert electra_only.fork_at_epoch(10**6).name == "electra"
     rooted = config.with_genesis(b"\x11" * 32, 2000)
     assert rooted.genesis_validators_root == b"\x11" * 32 and rooted.genesis_time == 2000
 
