@@ -85,6 +85,11 @@ class Envelope:
         return fixed + pid + self.payload
 
 
+def envelope_size(protocol_id: str, payload_len: int) -> int:
+    """Encoded size of an envelope, to check limits before numbering it."""
+    return _ENVELOPE_FIXED.size + len(protocol_id) + payload_len
+
+
 def decode_envelope(data: bytes) -> Envelope:
     """Parse SSZ bytes into an `Envelope`; any defect raises `CodecError`."""
     if len(data) < _ENVELOPE_FIXED.size:

@@ -21,16 +21,17 @@ from prometheus_client import CollectorRegistry
 from nektar.crypto.node_key import NodeKey
 from nektar.p2p.clock import PeerClock, ntp_sample
 from nektar.p2p.codec import (
-    CodecError,
     Envelope,
     Kind,
     check_protocol_id,
     decode_envelope,
     decode_pong,
     encode_pong,
+    envelope_size,
 )
 from nektar.p2p.connection import Connection
 from nektar.p2p.errors import (
+    CodecError,
     DropReason,
     FrameError,
     HandshakeError,
@@ -287,13 +288,12 @@ class Host:
     def _write(
         self, conn: Connection, kind: Kind, protocol_id: str, request_id: int, payload: bytes
     ) -> None:
-        data = conn.encode(kind, protocol_id, request_id, payload)
-        if sealed_size(len(data)) > self.config.max_frame_size:
+        if sealed_size(envelope_size(protocol_id, len(payload))) > self.config.max_frame_size:
             raise MessageTooLargeError(
                 f"message of {len(payload)} bytes exceeds the {self.config.max_frame_size}-byte"
                 " frame limit"
             )
-        written = conn.write(data)
+        written = conn.write(conn.encode(kind, protocol_id, request_id, payload))
         self.stats.count("frames_sent")
         self.stats.count("bytes_sent", written)
 
