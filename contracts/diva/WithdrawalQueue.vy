@@ -26,10 +26,6 @@ interface IDivEther:
     def burn_shares(shares: uint256): nonpayable
 
 
-interface IERC721Receiver:
-    def onERC721Received(operator: address, owner: address, token_id: uint256, data: Bytes[1_024]) -> bytes4: nonpayable
-
-
 event WithdrawalRequested:
     request_id: indexed(uint256)
     requestor: indexed(address)
@@ -61,6 +57,7 @@ MAX_FINALIZE: constant(uint256) = 1_000
 MASK64: constant(uint256) = 2**64 - 1
 MASK96: constant(uint256) = 2**96 - 1
 MASK160: constant(uint256) = 2**160 - 1
+_ON_RECEIVED: constant(bytes4) = method_id("onERC721Received(address,address,uint256,bytes)", output_type=bytes4)
 _SUPPORTED_INTERFACES: constant(bytes4[2]) = [0x01FFC9A7, 0x80AC58CD]
 
 name: public(constant(String[32])) = "Diva divETH Withdrawal NFT"
@@ -378,5 +375,12 @@ def safeTransferFrom(owner: address, receiver: address, token_id: uint256, data:
     assert msg.value == 0, "queue: ETH not accepted"
     self._transfer(owner, receiver, token_id)
     if receiver.is_contract:
-        selector: bytes4 = extcall IERC721Receiver(receiver).onERC721Received(msg.sender, owner, token_id, data)
-        assert selector == method_id("onERC721Received(address,address,uint256,bytes)", output_type=bytes4), "queue: receiver rejected the request NFT"
+        success: bool = False
+        response: Bytes[32] = b""
+        success, response = raw_call(
+            receiver,
+            abi_encode(msg.sender, owner, token_id, data, method_id=_ON_RECEIVED),
+            max_outsize=32,
+            revert_on_failure=False,
+        )
+        assert success and len(response) == 32 and convert(slice(response, 0, 4), bytes4) == _ON_RECEIVED, "queue: receiver rejected the request NFT"
