@@ -33,7 +33,7 @@ def test_one_staker_round_trip(backend: Backend):
     lst.wrapper.unwrap(staker, 10 * ETH)
     assert lst.token.balance_of(staker.address) == 40 * ETH
 
-    (request_id,) = lst.queue.request_withdrawals(staker, [2 * ETH])
+    (request_id,) = lst.queue.request_ids(lst.queue.request_withdrawals(staker, [2 * ETH]))
     assert lst.queue.request(request_id).finalized is False
     with pytest.raises(TransactionReverted) as raised:
         lst.queue.claim(staker, request_id)

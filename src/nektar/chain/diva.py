@@ -162,9 +162,12 @@ class WithdrawalRequest:
 class WithdrawalQueue(_Bound):
     """Withdrawal requests (ERC-721), finalized by oracle reports, claimed by their owners."""
 
-    def request_withdrawals(self, owner: LocalAccount, amounts: list[int]) -> list[int]:
-        """Lock divETH for each amount; returns the new request ids."""
-        receipt = self.contract.transact("request_withdrawals", amounts, sender=owner)
+    def request_withdrawals(self, owner: LocalAccount, amounts: list[int]) -> Receipt:
+        """Lock divETH for each amount; `request_ids(receipt)` gives the new requests."""
+        return self.contract.transact("request_withdrawals", amounts, sender=owner)
+
+    @staticmethod
+    def request_ids(receipt: Receipt) -> list[int]:
         return [int(e["request_id"]) for e in receipt.events_named("WithdrawalRequested")]
 
     def claim(self, owner: LocalAccount, request_id: int) -> Receipt:

@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
+import nektar.cli.demo  # noqa: F401
 from nektar.cli import conformance  # noqa: F401
