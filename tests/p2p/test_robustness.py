@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -65,9 +64,10 @@ async def closed_by_peer(reader: asyncio.StreamReader) -> bool:
     ("junk", "reason"),
     [
         (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", DropReason.MALFORMED),
-        (b"\x01\xff\xff\xff\xff" + os.urandom(64), DropReason.OVERSIZED),
-        (encode_frame(os.urandom(31)), DropReason.MALFORMED),  # too short for a Noise "e"
+        (b"\x01\xff\xff\xff\xff" + bytes(range(64)), DropReason.OVERSIZED),
+        (encode_frame(bytes(range(31))), DropReason.MALFORMED),  # too short for a Noise "e"
     ],
+    ids=["http", "oversized-length", "short-noise-message"],
 )
 async def test_garbage_before_handshake(junk: bytes, reason: DropReason) -> None:
     async with Cluster() as c:
