@@ -221,3 +221,24 @@ async def test_no_silent_loss_while_simultaneous_dials_are_deduplicated() -> Non
             dedupes += a.stats.connections_closed
             assert len(a.peers()) == len(b.peers()) == 1
     assert dedupes > 0  # the race did happen in some of the rounds
+
+
+async def test_link_delay_emulates_latency_in_order() -> None:
+    config = HostConfig(ping_interval=0.05, link_delay=0.03)
+    async with AsyncExitStack() as stack:
+        a, b = await make_cluster(stack, 2, config)
+        b.register("echo/1", echo)
+        received: list[int] = []
+
+        async def collect(peer: bytes, payload: bytes) -> None:
+            received.append(int.from_bytes(payload))
+
+        b.register("count/1", collect)
+        started = time.monotonic()
+        assert await a.request(b.address, "echo/1", b"x") == a.address + b"x"
+        assert time.monotonic() - started >= 0.06
+        for i in range(50):
+            await a.send(b.address, "count/1", i.to_bytes(1))
+        await asyncio.sleep(0.1)
+        assert received == list(range(50))
+        assert a.rtt(b.address) == pytest.approx(0.06, abs=0.02)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable
 
 from nektar.p2p.codec import Envelope, Kind
@@ -28,6 +29,7 @@ class Connection:
         *,
         initiator: bool,
         clock: Callable[[], int],
+        link_delay: float = 0.0,
     ) -> None:
         self.peer = session.peer
         self.peer_boot_id = session.peer_boot_id
@@ -43,6 +45,10 @@ class Connection:
         self._next_sequence = 1
         self._last_sequence_in = 0
         self._pings: dict[int, tuple[int, int]] = {}
+        self._link_delay = link_delay
+        self._delayed: deque[tuple[float, bytes]] = deque()
+        self._flusher: asyncio.Task[None] | None = None
+        self._after_flush: Callable[[], None] | None = None
 
     def accept_sequence(self, sequence: int) -> bool:
         """True (and remember it) when `sequence` is newer than every one seen so far."""
@@ -72,8 +78,35 @@ class Connection:
         if self.writer.is_closing():
             raise PeerUnavailableError(f"connection to {self.peer.hex()} is closing")
         frame = encode_frame(self.channel.seal(plaintext))
-        self.writer.write(frame)
+        if self._link_delay > 0:
+            self._delayed.append((time.monotonic() + self._link_delay, frame))
+            if self._flusher is None:
+                self._flusher = asyncio.ensure_future(self._flush_delayed())
+        else:
+            self.writer.write(frame)
         return len(frame)
+
+    async def _flush_delayed(self) -> None:
+        """Emulated link latency (`HostConfig.link_delay`): each frame leaves `link_delay`
+        seconds after it was sent, in order."""
+        while self._delayed:
+            due, frame = self._delayed[0]
+            if (wait := due - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
+            self._delayed.popleft()
+            if self.writer.is_closing():
+                self._delayed.clear()
+            else:
+                self.writer.write(frame)
+        self._flusher = None
+        if self._after_flush is not None:
+            self._after_flush()
+
+    def _when_flushed(self, action: Callable[[], None]) -> None:
+        if self._flusher is None:
+            action()
+        else:
+            self._after_flush = action
 
     def start_ping(self, request_id: int) -> None:
         """Remember when ping `request_id` left (wall clock, monotonic)."""
@@ -86,11 +119,13 @@ class Connection:
 
     def close(self) -> None:
         """Close after flushing what is already queued."""
-        self.writer.close()
+        self._when_flushed(self.writer.close)
         self.closed.set()
 
     def abort(self) -> None:
         """Close at once, discarding anything unsent."""
+        if self._flusher is not None:
+            self._flusher.cancel()
         self.writer.transport.abort()
         self.closed.set()
 
@@ -99,4 +134,4 @@ class Connection:
         the reader drain what the peer already sent until it closes its side too."""
         self.retiring = True
         if self.writer.can_write_eof() and not self.writer.is_closing():
-            self.writer.write_eof()
+            self._when_flushed(self.writer.write_eof)

@@ -69,6 +69,8 @@ class HostConfig:
     stable_after: float = 2.0
     request_timeout: float = 5.0
     retire_timeout: float = 2.0
+    link_delay: float = 0.0
+    """Seconds added to every outbound frame: emulates WAN latency in tests and benchmarks."""
 
 
 class Host:
@@ -406,7 +408,14 @@ class Host:
             self._handshaking -= 1
         self.stats.count("handshakes_completed")
         session.decoder.max_body = self.config.max_frame_size
-        conn = Connection(session, reader, writer, initiator=initiator, clock=self._clock)
+        conn = Connection(
+            session,
+            reader,
+            writer,
+            initiator=initiator,
+            clock=self._clock,
+            link_delay=self.config.link_delay,
+        )
         self._attach(conn)
 
     def _prefer(self, new: Connection, old: Connection) -> bool:
