@@ -25,10 +25,6 @@ RECEIPT_TIMEOUT_S = 30.0
 GAS_MARGIN_NUM, GAS_MARGIN_DEN = 6, 5  # 20% over the estimate: 63/64 rule and refunds
 
 
-def _hex(value: int) -> str:
-    return hex(value)
-
-
 def _bytes(value: str) -> bytes:
     return bytes.fromhex(value.removeprefix("0x"))
 
@@ -93,7 +89,7 @@ class JsonRpcBackend(Backend):
         request: dict[str, Any] = {
             "from": sender.address,
             "data": "0x" + data.hex(),
-            "value": _hex(value),
+            "value": hex(value),
         }
         if to is not None:
             request["to"] = to
@@ -173,7 +169,7 @@ class JsonRpcBackend(Backend):
         )
 
     def call_raw(self, to: str, data: bytes, sender: str | None, value: int, action: str) -> bytes:
-        request: dict[str, Any] = {"to": to, "data": "0x" + data.hex(), "value": _hex(value)}
+        request: dict[str, Any] = {"to": to, "data": "0x" + data.hex(), "value": hex(value)}
         if sender is not None:
             request["from"] = sender
         response = self._request("eth_call", [request, "latest"])
@@ -188,7 +184,7 @@ class JsonRpcBackend(Backend):
         from_block: int,
         to_block: int,
     ) -> list[Log]:
-        query: dict[str, Any] = {"fromBlock": _hex(from_block), "toBlock": _hex(to_block)}
+        query: dict[str, Any] = {"fromBlock": hex(from_block), "toBlock": hex(to_block)}
         if addresses is not None:
             query["address"] = list(addresses)
         if topic0 is not None:
@@ -199,7 +195,7 @@ class JsonRpcBackend(Backend):
         return int(self._rpc("eth_getBalance", [address, "latest"]), 16)
 
     def set_balance(self, address: str, wei: int) -> None:
-        self._rpc("anvil_setBalance", [address, _hex(wei)])
+        self._rpc("anvil_setBalance", [address, hex(wei)])
 
     def block_number(self) -> int:
         return int(self._rpc("eth_blockNumber", []), 16)
@@ -210,7 +206,7 @@ class JsonRpcBackend(Backend):
     def increase_time(self, seconds: int) -> None:
         if seconds < 0:
             raise ValueError("time only moves forward")
-        self._rpc("evm_setNextBlockTimestamp", [_hex(self.timestamp() + seconds)])
+        self._rpc("evm_setNextBlockTimestamp", [hex(self.timestamp() + seconds)])
         self._rpc("evm_mine", [])
 
     def snapshot(self) -> str:
