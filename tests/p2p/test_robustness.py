@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from nektar.crypto.node_key import NodeKey
-from nektar.p2p import DropReason, Host, HostConfig
+from nektar.p2p import DropReason, Host, HostConfig, PeerUnavailableError
 from nektar.p2p.codec import Envelope, Kind, decode_envelope
 from nektar.p2p.errors import HandshakeError
 from nektar.p2p.frame import encode_frame
@@ -24,10 +24,10 @@ async def echo(peer: bytes, payload: bytes) -> bytes:
 class Cluster:
     """A host under attack plus one honest peer that must keep working throughout."""
 
-    def __init__(self) -> None:
+    def __init__(self, config: HostConfig = CONFIG) -> None:
         self.keys = [NodeKey.generate() for _ in range(3)]  # target, honest, allowed "raw" peer
         allowed = [k.address for k in self.keys]
-        self.target = Host(self.keys[0], allowed=allowed, config=CONFIG)
+        self.target = Host(self.keys[0], allowed=allowed, config=config)
         self.honest = Host(self.keys[1], allowed=allowed, config=CONFIG)
 
     async def __aenter__(self) -> Cluster:
@@ -171,6 +171,20 @@ async def test_oversized_frame_after_handshake_closes_cleanly() -> None:
         assert await closed_by_peer(reader)
         writer.close()
         assert c.target.stats.dropped[DropReason.OVERSIZED] == 1
+        await c.honest_still_served()
+
+
+async def test_peer_that_stops_reading_is_disconnected() -> None:
+    async with Cluster(HostConfig(ping_interval=0.05, send_timeout=0.3)) as c:
+        _, _reader, writer = await _raw_handshake(c, StaticKey(c.keys[2]))
+        await c.target.wait_for_peers([c.keys[2].address], timeout=2)
+        with pytest.raises(PeerUnavailableError, match="stopped reading"):
+            for _ in range(200):  # never read: kernel buffers fill, then drain() stalls
+                await c.target.send(c.keys[2].address, "echo/1", bytes(500_000))
+        async with asyncio.timeout(2):
+            while c.target.is_connected(c.keys[2].address):
+                await asyncio.sleep(0.01)
+        writer.close()
         await c.honest_still_served()
 
 

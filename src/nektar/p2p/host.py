@@ -68,6 +68,8 @@ class HostConfig:
     backoff_max: float = 5.0
     stable_after: float = 2.0
     request_timeout: float = 5.0
+    send_timeout: float = 10.0
+    """A peer that accepts no bytes for this long (full TCP buffers) is disconnected."""
     retire_timeout: float = 2.0
     link_delay: float = 0.0
     """Seconds added to every outbound frame: emulates WAN latency in tests and benchmarks."""
@@ -283,9 +285,13 @@ class Host:
             raise PeerUnavailableError(f"not connected to {peer.hex()}")
         self._write(conn, kind, protocol_id, request_id, payload)
         try:
-            await conn.writer.drain()
+            async with asyncio.timeout(self.config.send_timeout):
+                await conn.writer.drain()
         except ConnectionError as exc:
             raise PeerUnavailableError(f"connection to {peer.hex()} lost: {exc}") from exc
+        except TimeoutError:
+            conn.abort()
+            raise PeerUnavailableError(f"{peer.hex()} stopped reading; disconnected") from None
 
     def _write(
         self, conn: Connection, kind: Kind, protocol_id: str, request_id: int, payload: bytes
