@@ -182,3 +182,23 @@ def test_anvil_stops_cleanly():
         assert backend.chain_id == 4242
         process = node.process
     assert process.poll() is not None
+
+
+def test_block_context_seen_by_contracts(backend: Backend, tmp_path: Path):
+    source = tmp_path / "BlockContext.vy"
+    source.write_text(
+        "# pragma version ~=0.4.3\n"
+        "@external\n@view\ndef context() -> (uint256, uint256, bytes32, uint256):\n"
+        "    return block.number, block.timestamp, block.prevrandao, chain.id\n"
+    )
+    contract = backend.deploy(compile_contract(source))
+    number, timestamp, first_random, chain_id = contract.call("context")
+    assert (number, timestamp, chain_id) == (
+        backend.block_number(),
+        backend.timestamp(),
+        backend.chain_id,
+    )
+    backend.increase_time(12)
+    number, timestamp, second_random, _ = contract.call("context")
+    assert (number, timestamp) == (backend.block_number(), backend.timestamp())
+    assert second_random != first_random

@@ -27,6 +27,7 @@ from nektar.chain.errors import NodeError, TransactionReverted
 from nektar.chain.types import Log, Receipt
 
 TX_GAS_LIMIT = 30_000_000
+PREVRANDAO_SEED = b"nektar in-process prevrandao"
 
 
 class InProcessBackend(Backend):
@@ -50,8 +51,12 @@ class InProcessBackend(Backend):
             self.set_balance(account.address, balance)
 
     def _at_block(self, number: int, timestamp: int) -> None:
-        self.env.evm.patch.block_number = number
-        self.env.evm.patch.timestamp = timestamp
+        """Execute in the context of block `number`: its timestamp and its own prevrandao
+        (deterministic, different per block, as contracts seeding from it expect)."""
+        patch = self.env.evm.patch
+        patch.block_number = number
+        patch.timestamp = timestamp
+        patch.prevrandao = keccak(PREVRANDAO_SEED + number.to_bytes(32, "big"))
 
     def _submit(
         self, sender: LocalAccount, to: str | None, data: bytes, value: int, action: str
