@@ -174,6 +174,21 @@ async def test_counters_are_exported_to_prometheus() -> None:
     )
 
 
+async def test_dialler_backs_off_against_a_dead_peer() -> None:
+    dead = Host(NodeKey.generate())
+    async with dead:
+        port = dead.listen_address[1]  # a port that will refuse connections once closed
+    config = HostConfig(backoff_initial=0.01, backoff_max=0.2)
+    host = Host(NodeKey.generate(), allowed=[dead.address], config=config)
+    async with host:
+        host.set_peer_address(dead.address, "127.0.0.1", port)
+        await asyncio.sleep(1.0)
+        failures = host.stats.dials_failed
+    # 0.01·2^k with jitter reaches the 0.2 s cap after ~5 tries: ~5-15 tries in a second,
+    # where retrying without backoff would make hundreds
+    assert 4 <= failures <= 20
+
+
 async def test_rate_limit_drops_excess() -> None:
     config = HostConfig(ping_interval=10, rate_limit=1, rate_burst=5)
     async with AsyncExitStack() as stack:

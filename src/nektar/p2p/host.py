@@ -339,6 +339,7 @@ class Host:
                 try:
                     await self._dial(peer)
                 except (OSError, TimeoutError, HandshakeError) as exc:
+                    self.stats.count("dials_failed")
                     log.debug("dial %s failed: %s", peer.hex(), exc)
                 conn = self._conns.get(peer)
             if conn is None:

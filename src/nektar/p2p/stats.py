@@ -14,6 +14,7 @@ EVENTS = (
     "frames_received",
     "bytes_sent",
     "bytes_received",
+    "dials_failed",
     "handshakes_completed",
     "handshakes_failed",
     "connections_closed",
