@@ -9,10 +9,11 @@ so blocks and operations have the same roots as in production clients; only *con
 No `from __future__ import annotations`: remerkleable reads the field annotations as types.
 """
 
-from remerkleable.basic import boolean, uint64, uint256
+from remerkleable.basic import boolean, uint8, uint64, uint256
 from remerkleable.bitfields import Bitvector
 from remerkleable.byte_arrays import ByteList, Bytes32, Bytes48, ByteVector
 from remerkleable.complex import Container, List, Vector
+from remerkleable.tree import subtree_fill_to_contents
 
 from nektar.crypto.signing import (
     MAX_COMMITTEES_PER_SLOT,
@@ -23,6 +24,7 @@ from nektar.crypto.signing import (
     BeaconBlockHeader,
     BLSPubkey,
     BLSSignature,
+    Checkpoint,
     ContributionAndProof,
     DepositData,
     Epoch,
@@ -246,6 +248,25 @@ class PendingDeposit(Container):
     slot: Slot
 
 
+def build(container_type: type[Container], **fields: object) -> Container:
+    """Container construction without remerkleable's per-field `isinstance(View)` Protocol
+    check (slow on Python 3.11): field nodes are assembled straight into the backing tree.
+    Missing fields take their defaults, exactly as the normal constructor does."""
+    nodes = []
+    for name, field_type in container_type.fields().items():
+        value = fields.pop(name, None)
+        if value is None:
+            nodes.append(field_type.default_node())
+        elif hasattr(value, "get_backing"):
+            nodes.append(value.get_backing())
+        else:
+            nodes.append(field_type.coerce_view(value).get_backing())
+    if fields:
+        raise AttributeError(f"{container_type.__name__} has no fields {sorted(fields)}")
+    depth = container_type.tree_depth()
+    return container_type.view_from_backing(subtree_fill_to_contents(nodes, depth))
+
+
 def block_header(block: BeaconBlock) -> BeaconBlockHeader:
     """The header of a block: same hash_tree_root as the block (what proposers sign)."""
     return BeaconBlockHeader(
@@ -260,3 +281,83 @@ def block_header(block: BeaconBlock) -> BeaconBlockHeader:
 class SignedContributionAndProof(Container):
     message: ContributionAndProof
     signature: BLSSignature
+
+
+class HistoricalSummary(Container):
+    block_summary_root: Root
+    state_summary_root: Root
+
+
+class PendingPartialWithdrawal(Container):
+    validator_index: ValidatorIndex
+    amount: Gwei
+    withdrawable_epoch: Epoch
+
+
+class PendingConsolidation(Container):
+    source_index: ValidatorIndex
+    target_index: ValidatorIndex
+
+
+VALIDATOR_REGISTRY_LIMIT = 2**40
+PENDING_DEPOSITS_LIMIT = 2**27
+HISTORICAL_ROOTS_LIMIT = 2**24
+ETH1_DATA_VOTES_LIMIT = 2048
+
+
+def beacon_state_type(
+    slots_per_historical_root: int,
+    epochs_per_historical_vector: int,
+    epochs_per_slashings_vector: int,
+) -> type[Container]:
+    """The Electra BeaconState container for the chain's vector lengths (minimal-preset-like
+    on the devnet, so the type is built per configuration; field order is the spec's)."""
+    key = (slots_per_historical_root, epochs_per_historical_vector, epochs_per_slashings_vector)
+    cached = _STATE_TYPES.get(key)
+    if cached is not None:
+        return cached
+
+    class BeaconState(Container):
+        genesis_time: uint64
+        genesis_validators_root: Root
+        slot: Slot
+        fork: Fork
+        latest_block_header: BeaconBlockHeader
+        block_roots: Vector[Root, slots_per_historical_root]
+        state_roots: Vector[Root, slots_per_historical_root]
+        historical_roots: List[Root, HISTORICAL_ROOTS_LIMIT]
+        eth1_data: Eth1Data
+        eth1_data_votes: List[Eth1Data, ETH1_DATA_VOTES_LIMIT]
+        eth1_deposit_index: uint64
+        validators: List[Validator, VALIDATOR_REGISTRY_LIMIT]
+        balances: List[Gwei, VALIDATOR_REGISTRY_LIMIT]
+        randao_mixes: Vector[Bytes32, epochs_per_historical_vector]
+        slashings: Vector[Gwei, epochs_per_slashings_vector]
+        previous_epoch_participation: List[uint8, VALIDATOR_REGISTRY_LIMIT]
+        current_epoch_participation: List[uint8, VALIDATOR_REGISTRY_LIMIT]
+        justification_bits: Bitvector[4]
+        previous_justified_checkpoint: Checkpoint
+        current_justified_checkpoint: Checkpoint
+        finalized_checkpoint: Checkpoint
+        inactivity_scores: List[uint64, VALIDATOR_REGISTRY_LIMIT]
+        current_sync_committee: SyncCommittee
+        next_sync_committee: SyncCommittee
+        latest_execution_payload_header: ExecutionPayloadHeader
+        next_withdrawal_index: uint64
+        next_withdrawal_validator_index: ValidatorIndex
+        historical_summaries: List[HistoricalSummary, HISTORICAL_ROOTS_LIMIT]
+        deposit_requests_start_index: uint64
+        deposit_balance_to_consume: Gwei
+        exit_balance_to_consume: Gwei
+        earliest_exit_epoch: Epoch
+        consolidation_balance_to_consume: Gwei
+        earliest_consolidation_epoch: Epoch
+        pending_deposits: List[PendingDeposit, PENDING_DEPOSITS_LIMIT]
+        pending_partial_withdrawals: List[PendingPartialWithdrawal, PENDING_DEPOSITS_LIMIT]
+        pending_consolidations: List[PendingConsolidation, 2**18]
+
+    _STATE_TYPES[key] = BeaconState
+    return BeaconState
+
+
+_STATE_TYPES: dict[tuple[int, int, int], type[Container]] = {}
