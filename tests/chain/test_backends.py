@@ -9,7 +9,14 @@ import pytest
 from remerkleable.basic import uint64
 from remerkleable.complex import List
 
-from nektar.chain import AbiError, Backend, InProcessBackend, TransactionReverted, compile_contract
+from nektar.chain import (
+    AbiError,
+    Backend,
+    InProcessBackend,
+    NodeError,
+    TransactionReverted,
+    compile_contract,
+)
 from nektar.chain.anvil import Anvil
 from nektar.chain.deposit import DepositContract
 from nektar.crypto.signing import DepositData
@@ -174,6 +181,11 @@ def test_prague_bls_precompile(backend: Backend):
     """EIP-2537 G1ADD (0x0b): infinity + infinity = infinity, so 128 zero bytes come back."""
     output = backend.call_raw("0x" + "00" * 19 + "0b", b"\x00" * 256, None, 0, "G1ADD")
     assert output == b"\x00" * 128
+
+
+def test_anvil_start_failure_is_reported():
+    with pytest.raises(NodeError, match="anvil exited"):
+        Anvil(hardfork="no-such-fork")
 
 
 def test_anvil_stops_cleanly():

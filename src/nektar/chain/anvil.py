@@ -53,10 +53,11 @@ class Anvil:
         self, chain_id: int = DEFAULT_CHAIN_ID, hardfork: str = "prague", binary: Path | None = None
     ) -> None:
         self.chain_id = chain_id
+        executable = binary or find_anvil()
         self._dir = tempfile.TemporaryDirectory(prefix="nektar-anvil-")
         self.log_path = Path(self._dir.name) / "anvil.log"
         command = [
-            str(binary or find_anvil()),
+            str(executable),
             "--host", "127.0.0.1",
             "--port", "0",
             "--chain-id", str(chain_id),
