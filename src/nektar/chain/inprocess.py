@@ -31,7 +31,10 @@ PREVRANDAO_SEED = b"nektar in-process prevrandao"
 
 
 class InProcessBackend(Backend):
-    """An EVM inside this process: fast, deterministic, no node to start."""
+    """An EVM inside this process: no node to start, same keys and addresses every run.
+
+    The clock starts at the wall-clock time of creation. Use it from one thread.
+    """
 
     def __init__(
         self,
