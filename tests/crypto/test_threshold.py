@@ -150,3 +150,22 @@ def test_indices_and_parameters_are_validated():
         threshold.split(5, 5, 4)
     with pytest.raises(ThresholdError, match="commitment 0"):
         threshold.public_share([bls.INFINITY_PUBKEY], 1)
+
+
+@settings(max_examples=30)
+@given(st.lists(st.integers(1, 2**40), min_size=1, max_size=11, unique=True))
+def test_integer_and_field_lagrange_agree(indices):
+    indices = tuple(sorted(indices))
+    weights = threshold.lagrange_coefficients(indices)
+    small = threshold.integer_lagrange(indices)
+    if small is not None:
+        denominator, integers = small
+        assert all(
+            (k - denominator * weights[i]) % R == 0 for i, k in zip(indices, integers, strict=True)
+        )
+    secret = 0x1234567
+    coefficients = threshold.random_polynomial(secret, len(indices))
+    partials = {
+        i: threshold.partial_sign(threshold.eval_polynomial(coefficients, i), MSG) for i in indices
+    }
+    assert threshold.combine(partials, len(indices)) == bls.sign(secret, MSG)

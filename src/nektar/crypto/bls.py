@@ -176,20 +176,26 @@ def batch_verify(triples: Sequence[tuple[bytes, bytes, bytes]]) -> bool:
     prod_m e(sum_{i: msg_i = m} r_i·pk_i, H(m)) == e(G1, sum_i r_i·sig_i).
     An empty batch is vacuously valid.
     """
-    if not triples:
+    try:
+        points = [(decode_pubkey(pk), msg, decode_signature(sig)) for pk, msg, sig in triples]
+    except BLSError:
+        return False
+    return batch_verify_points(points)
+
+
+def batch_verify_points(items: Sequence[tuple[G1Point, bytes, G2Point]]) -> bool:
+    """`batch_verify` over already decoded (and therefore validated) points."""
+    if not items:
         return True
     by_message: dict[bytes, G1Point] = {}
     sig_sum = G2Point()
-    try:
-        for pk, msg, sig in triples:
-            r = secrets.randbits(_BATCH_SCALAR_BITS) | 1
-            weighted = decode_pubkey(pk).scalar_mul(r)
-            message = bytes(msg)
-            previous = by_message.get(message)
-            by_message[message] = weighted if previous is None else previous + weighted
-            sig_sum = sig_sum + decode_signature(sig).scalar_mul(r)
-    except BLSError:
-        return False
+    for pk, msg, sig in items:
+        r = secrets.randbits(_BATCH_SCALAR_BITS) | 1
+        weighted = pk.scalar_mul(r)
+        message = bytes(msg)
+        previous = by_message.get(message)
+        by_message[message] = weighted if previous is None else previous + weighted
+        sig_sum = sig_sum + sig.scalar_mul(r)
     pairs = [(point, hash_to_g2(message)) for message, point in by_message.items()]
     return pairing_check([*pairs, (_NEG_G1_GENERATOR, sig_sum)])
 
@@ -227,7 +233,20 @@ def decode_signature(sig: bytes) -> G2Point:
 
 def hash_to_g2(msg: bytes) -> G2Point:
     """hash_to_curve with the ciphersuite's DST (SSWU, random oracle)."""
-    return G2Point().hash_to_group(bytes(msg), DST)
+    return _hash_to_g2_cached(bytes(msg))
+
+
+@lru_cache(maxsize=8192)
+def _hash_to_g2_cached(msg: bytes) -> G2Point:
+    # Cached: a node hashes each signing root when it signs its partial and again when it
+    # verifies the combined signature moments later (points are immutable values).
+    return G2Point().hash_to_group(msg, DST)
+
+
+def clear_caches() -> None:
+    """Forget cached decoded keys and message hashes (benchmarks measure cold paths)."""
+    _decode_pubkey_cached.cache_clear()
+    _hash_to_g2_cached.cache_clear()
 
 
 def g1_mul(point: G1Point, scalar: int) -> G1Point:
