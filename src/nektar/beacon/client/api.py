@@ -31,6 +31,7 @@ from nektar.beacon.chain.containers import (
 from nektar.beacon.client import blocks
 from nektar.beacon.client.events import BeaconEvent, parse_event
 from nektar.beacon.client.models import (
+    API_CONTEXT,
     AttesterDuty,
     BeaconCommitteeSelection,
     BeaconCommitteeSubscription,
@@ -42,9 +43,12 @@ from nektar.beacon.client.models import (
     Genesis,
     NodeIdentity,
     ProposerDuty,
+    ProposerPreparation,
     SyncCommitteeSelection,
+    SyncCommitteeSubscription,
     SyncDuty,
     SyncingStatus,
+    Uint64,
     ValidatorBalance,
     ValidatorInfo,
 )
@@ -151,6 +155,10 @@ class BeaconClient:
     async def identity(self) -> NodeIdentity:
         return _model(NodeIdentity, _data(await self._get("/eth/v1/node/identity")))
 
+    async def peer_count(self) -> dict[str, int]:
+        data = _data(await self._get("/eth/v1/node/peer_count"))
+        return _model(TypeAdapter(dict[str, Uint64]), data, "peer_count")
+
     async def health(self) -> int:
         """200 (ready) or 206 (syncing) from the first node that is not failing."""
         return (await self._get("/eth/v1/node/health")).status
@@ -176,6 +184,12 @@ class BeaconClient:
     async def genesis(self) -> Genesis:
         return _model(Genesis, _data(await self._get("/eth/v1/beacon/genesis")))
 
+    async def state_root(self, state_id: StateId = "head") -> bytes:
+        data = _data(await self._get(f"/eth/v1/beacon/states/{_id(state_id)}/root"))
+        if not isinstance(data, dict):
+            raise BeaconResponseError("states/root: data is not an object")
+        return _decoded(lambda: decode_hex(data.get("root"), 32, "data.root"))
+
     async def state_fork(self, state_id: StateId = "head") -> Fork:
         path = f"/eth/v1/beacon/states/{_id(state_id)}/fork"
         return _model(Fork, _data(await self._get(path)))
@@ -198,6 +212,13 @@ class BeaconClient:
         else:
             response = await self._get(path, id=id_list, status=status_list)
         return _model(TypeAdapter(list[ValidatorInfo]), _data(response))
+
+    async def validator(
+        self, validator_id: int | bytes, state_id: StateId = "head"
+    ) -> ValidatorInfo:
+        """One validator by index or pubkey (404 → BeaconHTTPError if unknown)."""
+        path = f"/eth/v1/beacon/states/{_id(state_id)}/validators/{_validator_id(validator_id)}"
+        return _model(ValidatorInfo, _data(await self._get(path)))
 
     async def validator_balances(
         self, state_id: StateId = "head", ids: Iterable[int | bytes] = ()
@@ -297,10 +318,7 @@ class BeaconClient:
             "/eth/v2/beacon/pool/attestations", slot=slot, committee_index=committee_index
         )
         _require_electra(_version(response), "pool attestations")
-        data = _data(response)
-        if not isinstance(data, list):
-            raise BeaconResponseError("pool/attestations: data is not an array")
-        return [_container(Attestation, item, f"data[{i}]") for i, item in enumerate(data)]
+        return _containers(Attestation, response)
 
     async def submit_sync_committee_messages(
         self, messages: Sequence[SyncCommitteeMessage]
@@ -319,6 +337,20 @@ class BeaconClient:
         await self._post(
             "/eth/v2/beacon/pool/attester_slashings", encode(slashing), version=version
         )
+
+    async def pool_voluntary_exits(self) -> list[SignedVoluntaryExit]:
+        return _containers(
+            SignedVoluntaryExit, await self._get("/eth/v1/beacon/pool/voluntary_exits")
+        )
+
+    async def pool_proposer_slashings(self) -> list[ProposerSlashing]:
+        response = await self._get("/eth/v1/beacon/pool/proposer_slashings")
+        return _containers(ProposerSlashing, response)
+
+    async def pool_attester_slashings(self) -> list[AttesterSlashing]:
+        response = await self._get("/eth/v2/beacon/pool/attester_slashings")
+        _require_electra(_version(response), "pool attester slashings")
+        return _containers(AttesterSlashing, response)
 
     # ---- validator ---------------------------------------------------------------------
 
@@ -389,6 +421,19 @@ class BeaconClient:
         await self._post(
             "/eth/v1/validator/beacon_committee_subscriptions",
             [s.to_json() for s in subscriptions],
+        )
+
+    async def sync_committee_subscriptions(
+        self, subscriptions: Sequence[SyncCommitteeSubscription]
+    ) -> None:
+        await self._post(
+            "/eth/v1/validator/sync_committee_subscriptions",
+            [s.to_json() for s in subscriptions],
+        )
+
+    async def prepare_beacon_proposer(self, preparations: Sequence[ProposerPreparation]) -> None:
+        await self._post(
+            "/eth/v1/validator/prepare_beacon_proposer", [p.to_json() for p in preparations]
         )
 
     async def sync_committee_contribution(
@@ -564,14 +609,21 @@ def _require_electra(version: str, what: str) -> None:
 def _model(model: type[M] | TypeAdapter[Any], data: Any, what: str = "") -> Any:
     try:
         if isinstance(model, TypeAdapter):
-            return model.validate_python(data)
-        return model.model_validate(data)
+            return model.validate_python(data, context=API_CONTEXT)
+        return model.model_validate(data, context=API_CONTEXT)
     except ValidationError as exc:
         raise BeaconResponseError(f"unexpected response {what}: {exc}") from exc
 
 
 def _container(typ: type[V], data: Any, path: str = "data") -> V:
     return _decoded(lambda: decode(typ, data, path))
+
+
+def _containers(typ: type[V], response: Response) -> list[V]:
+    data = _data(response)
+    if not isinstance(data, list):
+        raise BeaconResponseError(f"{response.url}: data is not an array")
+    return [_container(typ, item, f"data[{i}]") for i, item in enumerate(data)]
 
 
 def _decoded(parse: Any) -> Any:

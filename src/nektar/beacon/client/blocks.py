@@ -6,7 +6,7 @@ which changes the list's limit but not its serialization, so one container pair 
 Earlier forks are refused with a clear error: Nektar signs Electra formats only.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: remerkleable reads field annotations as types.
 
 from collections.abc import Sequence
 from dataclasses import dataclass

@@ -16,6 +16,7 @@ from remerkleable.core import View
 
 from nektar.beacon.chain.containers import SignedContributionAndProof, SignedVoluntaryExit
 from nektar.beacon.client.models import (
+    API_CONTEXT,
     BlockEvent,
     ChainReorgEvent,
     FinalizedCheckpointEvent,
@@ -56,7 +57,10 @@ def parse_event(message: SSEMessage) -> BeaconEvent:
         raise BeaconResponseError(f"event {message.event!r}: data is not JSON: {exc}") from exc
     try:
         if message.event in MODEL_TOPICS:
-            return BeaconEvent(message.event, MODEL_TOPICS[message.event].model_validate(payload))
+            return BeaconEvent(
+                message.event,
+                MODEL_TOPICS[message.event].model_validate(payload, context=API_CONTEXT),
+            )
         if message.event in CONTAINER_TOPICS:
             typ = CONTAINER_TOPICS[message.event]
             return BeaconEvent(message.event, decode(typ, payload, message.event))

@@ -11,15 +11,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationInfo
 
 from nektar.beacon.json_codec import CodecError, decode_hex, decode_uint
 
+API_CONTEXT = {"api": True}
+"""Validation context for JSON received over the API: there, integers must be quoted."""
+
 
 def _uint(bits: int) -> Any:
-    def parse(value: Any) -> int:
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1 << bits:
-            return value  # already parsed (constructing models from Python values)
+    def parse(value: Any, info: ValidationInfo) -> int:
+        from_python = not (info.context or {}).get("api")
+        if from_python and isinstance(value, int) and not isinstance(value, bool):
+            if not 0 <= value < 1 << bits:
+                raise ValueError(f"{value} does not fit in uint{bits}")
+            return value  # constructing a model from Python values
         try:
             return decode_uint(value, bits, "value")
         except CodecError as exc:

@@ -1,0 +1,265 @@
+"""HTTP plumbing shared by every route: errors, content negotiation, parameter parsing.
+
+Every failure a client can cause is an `ApiError` with the status the specification gives
+(400 malformed, 404 unknown, 406/415 media types) and becomes `{"code", "message"}`; pool
+submissions add `failures`. Anything else is a bug: the catch-all middleware logs it and
+answers a spec-shaped 500 so that one bad request never takes the server down.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from aiohttp import web
+from remerkleable.core import View
+
+from nektar.beacon.chain.interface import InvalidRequest, NotFound, SubmissionFailed
+from nektar.beacon.json_codec import CodecError, decode, decode_ssz, decode_uint, encode, encode_ssz
+
+log = logging.getLogger("nektar.beacon.api")
+
+JSON = "application/json"
+SSZ = "application/octet-stream"
+V = TypeVar("V", bound=View)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_ROOT = re.compile(r"0x[0-9a-fA-F]{64}")
+_PUBKEY = re.compile(r"0x[0-9a-fA-F]{96}")
+NAMED_STATE_IDS = ("head", "genesis", "finalized", "justified")
+
+
+class ApiError(Exception):
+    """An error answer: HTTP status, message, and optional per-item failures."""
+
+    def __init__(
+        self, status: int, message: str, failures: Sequence[Mapping[str, Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.failures = failures
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.status, "message": self.message}
+        if self.failures is not None:
+            body["failures"] = list(self.failures)
+        return body
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every failure into the spec's error body; never let an exception escape."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return web.json_response(exc.body(), status=exc.status)
+    except NotFound as exc:
+        return web.json_response({"code": 404, "message": str(exc)}, status=404)
+    except InvalidRequest as exc:
+        return web.json_response({"code": 400, "message": str(exc)}, status=400)
+    except SubmissionFailed as exc:
+        failures = [{"index": e.index, "message": e.message} for e in exc.errors]
+        body = {"code": 400, "message": "Some items failed validation", "failures": failures}
+        return web.json_response(body, status=400)
+    except web.HTTPException as exc:  # router: unknown path (404), wrong method (405)
+        if exc.status < 400:
+            raise
+        message = {404: "Endpoint not found", 405: "Method not allowed"}.get(exc.status, exc.reason)
+        return web.json_response(
+            {"code": exc.status, "message": f"{message}: {request.method} {request.path}"},
+            status=exc.status,
+            headers={k: v for k, v in exc.headers.items() if k.lower() == "allow"},
+        )
+    except Exception:
+        log.exception("internal error serving %s %s", request.method, request.path_qs)
+        return web.json_response({"code": 500, "message": "Internal server error"}, status=500)
+
+
+# ---- content negotiation ------------------------------------------------------------------
+
+
+def wants_ssz(request: web.Request, ssz_supported: bool) -> bool:
+    """Pick JSON or SSZ from the Accept header (q-values honoured), else raise 406."""
+    accept = request.headers.get("Accept", "")
+    if not accept.strip():
+        return False
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate(accept.split(",")):
+        media, _, params = part.strip().partition(";")
+        media = media.strip().lower()
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media in ("*/*", "application/*"):
+            media = JSON
+        if media not in (JSON, SSZ) or quality <= 0 or (media == SSZ and not ssz_supported):
+            continue
+        candidate = (quality, -position, media)
+        if best is None or candidate > best:
+            best = candidate
+    if best is None:
+        raise ApiError(406, f"Accepted media type not supported: {accept}")
+    return best[2] == SSZ
+
+
+def request_is_ssz(request: web.Request, ssz_supported: bool) -> bool:
+    """True for an SSZ body; 415 for media types the endpoint cannot read."""
+    content_type = request.content_type  # aiohttp: application/octet-stream when absent
+    if "Content-Type" not in request.headers or content_type == JSON:
+        return False
+    if content_type == SSZ and ssz_supported:
+        return True
+    raise ApiError(415, f"Cannot read the supplied content type: {content_type}")
+
+
+def data_response(
+    data: Any,
+    *,
+    version: str | None = None,
+    status: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **meta: Any,
+) -> web.Response:
+    """`{"version"?, **meta, "data": …}` with the Eth-Consensus-Version header if versioned."""
+    body: dict[str, Any] = {}
+    all_headers = dict(headers or {})
+    if version is not None:
+        body["version"] = version
+        all_headers["Eth-Consensus-Version"] = version
+    body.update(meta)
+    body["data"] = data
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        status=status,
+        content_type=JSON,
+        headers=all_headers,
+    )
+
+
+def ssz_response(value: View, version: str | None = None, **headers: str) -> web.Response:
+    all_headers = dict(headers)
+    if version is not None:
+        all_headers["Eth-Consensus-Version"] = version
+    return web.Response(body=encode_ssz(value), content_type=SSZ, headers=all_headers)
+
+
+def container_response(
+    request: web.Request, value: View, *, version: str | None = None, **meta: Any
+) -> web.Response:
+    """One SSZ value as JSON (`data`) or SSZ bytes, as the Accept header asks."""
+    if wants_ssz(request, ssz_supported=True):
+        return ssz_response(value, version)
+    return data_response(encode(value), version=version, **meta)
+
+
+# ---- parameters ---------------------------------------------------------------------------
+
+
+def parse_uint(value: str | None, name: str) -> int:
+    if value is None:
+        raise bad_request(f"Missing required parameter: {name}")
+    try:
+        return decode_uint(value, 64, name)
+    except CodecError as exc:
+        raise bad_request(f"Invalid {name}: {exc}") from exc
+
+
+def optional_uint(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    return None if value is None else parse_uint(value, name)
+
+
+def parse_root(value: str | None, name: str) -> bytes:
+    if value is None or not _ROOT.fullmatch(value):
+        raise bad_request(f"Invalid {name}: expected a 0x-prefixed 32-byte hex root")
+    return bytes.fromhex(value[2:])
+
+
+def parse_state_id(value: str) -> str | int | bytes:
+    """head/genesis/finalized/justified, a slot, or a 0x state root (spec `StateId`)."""
+    if value in NAMED_STATE_IDS:
+        return value
+    if value.isascii() and value.isdigit():
+        return parse_uint(value, "state ID")
+    if _ROOT.fullmatch(value):
+        return bytes.fromhex(value[2:])
+    raise bad_request(f"Invalid state ID: {value}")
+
+
+def parse_block_id(value: str) -> str | int | bytes:
+    """head/genesis/finalized (and justified, as Lighthouse), a slot, or a 0x block root."""
+    if value in NAMED_STATE_IDS:
+        return value
+    if value.isascii() and value.isdigit():
+        return parse_uint(value, "block ID")
+    if _ROOT.fullmatch(value):
+        return bytes.fromhex(value[2:])
+    raise bad_request(f"Invalid block ID: {value}")
+
+
+def parse_validator_id(value: Any) -> int | bytes:
+    """A validator index (decimal string) or a 0x-prefixed 48-byte public key."""
+    if isinstance(value, str):
+        if value.isascii() and value.isdigit():
+            return parse_uint(value, "validator ID")
+        if _PUBKEY.fullmatch(value):
+            return bytes.fromhex(value[2:])
+    raise bad_request(f"Invalid validator ID: {str(value)[:120]}")
+
+
+def split_query_list(request: web.Request, name: str) -> list[str]:
+    """Array query parameters, repeated (`id=1&id=2`) or comma-separated (`id=1,2`)."""
+    items: list[str] = []
+    for value in request.query.getall(name, []):
+        items.extend(part.strip() for part in value.split(",") if part.strip())
+    return items
+
+
+async def json_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw:
+        raise bad_request("Request body is required")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise bad_request(f"Request body is not valid JSON: {exc}") from exc
+
+
+async def body_items(request: web.Request, typ: type[V], list_type: type[View]) -> list[V]:
+    """A JSON array (or SSZ `List`) of one container type, decoded with typed errors."""
+    try:
+        if request_is_ssz(request, ssz_supported=True):
+            return list(decode_ssz(list_type, await request.read(), "body"))
+        body = await json_body(request)
+        if not isinstance(body, list):
+            raise bad_request("Request body must be a JSON array")
+        return [decode(typ, item, f"body[{i}]") for i, item in enumerate(body)]
+    except CodecError as exc:
+        raise bad_request(f"Invalid request body: {exc}") from exc
+
+
+def consensus_version_header(request: web.Request, allowed: Sequence[str]) -> str:
+    """The Eth-Consensus-Version header that v2 pool/aggregate submissions must carry."""
+    version = request.headers.get("Eth-Consensus-Version")
+    if version is None:
+        raise bad_request("Missing required header: Eth-Consensus-Version")
+    if version.lower() not in allowed:
+        raise bad_request(f"Unsupported Eth-Consensus-Version: {version}")
+    return version.lower()
