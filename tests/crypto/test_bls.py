@@ -138,3 +138,12 @@ def test_decoders_raise_only_bls_errors(data):
 @given(st.binary(min_size=96, max_size=96))
 def test_random_signature_bytes_never_verify(data):
     assert not bls.verify(bls.sk_to_pk(9), b"m", data)
+
+
+@settings(max_examples=20)
+@given(st.lists(st.integers(0, 2**64), min_size=1, max_size=40))
+def test_msm_matches_plain_multiplications(scalars):
+    g1 = [bls.G1_GENERATOR.scalar_mul(k + 2) for k in range(len(scalars))]
+    g2 = [bls.hash_to_g2(bytes([k])) for k in range(len(scalars))]
+    assert bls.msm(g1, scalars) == bls.g1_lincomb(g1, scalars)
+    assert bls.msm(g2, scalars) == bls.g2_lincomb(g2, scalars)

@@ -21,6 +21,7 @@ import hmac
 import secrets
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import TypeVar
 
 import pyblst
 
@@ -33,6 +34,7 @@ INFINITY_SIGNATURE = b"\xc0" + b"\x00" * 95
 
 G1Point = pyblst.BlstP1Element
 G2Point = pyblst.BlstP2Element
+Point = TypeVar("Point", G1Point, G2Point)
 _G1_GENERATOR_BYTES = bytes.fromhex(
     "97f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb"
 )
@@ -187,17 +189,55 @@ def batch_verify_points(items: Sequence[tuple[G1Point, bytes, G2Point]]) -> bool
     """`batch_verify` over already decoded (and therefore validated) points."""
     if not items:
         return True
-    by_message: dict[bytes, G1Point] = {}
-    sig_sum = G2Point()
-    for pk, msg, sig in items:
-        r = secrets.randbits(_BATCH_SCALAR_BITS) | 1
-        weighted = pk.scalar_mul(r)
-        message = bytes(msg)
-        previous = by_message.get(message)
-        by_message[message] = weighted if previous is None else previous + weighted
-        sig_sum = sig_sum + sig.scalar_mul(r)
-    pairs = [(point, hash_to_g2(message)) for message, point in by_message.items()]
+    weights = [secrets.randbits(_BATCH_SCALAR_BITS) | 1 for _ in items]
+    groups: dict[bytes, tuple[list[G1Point], list[int]]] = {}
+    for (pk, msg, _), r in zip(items, weights, strict=True):
+        keys, scalars = groups.setdefault(bytes(msg), ([], []))
+        keys.append(pk)
+        scalars.append(r)
+    pairs = [(msm(keys, scalars), hash_to_g2(msg)) for msg, (keys, scalars) in groups.items()]
+    sig_sum = msm([sig for _, _, sig in items], weights)
     return pairing_check([*pairs, (_NEG_G1_GENERATOR, sig_sum)])
+
+
+_MSM_MIN_POINTS = 2
+
+
+def msm(points: Sequence[Point], scalars: Sequence[int]) -> Point:
+    """sum scalars[i]·points[i] for PUBLIC non-negative scalars (variable time).
+
+    Pippenger's bucket method over blst point additions: for 1,000 64-bit scalars it costs
+    about a fifth of 1,000 constant-time multiplications. Few points: plain multiplications.
+    """
+    if len(points) < _MSM_MIN_POINTS:
+        total = type(points[0])()
+        for point, scalar in zip(points, scalars, strict=True):
+            total = total + point.scalar_mul(scalar)
+        return total
+    window = max(2, len(points).bit_length() - 2)
+    mask = (1 << window) - 1
+    top = max(scalars).bit_length()
+    total: Point | None = None
+    for shift in reversed(range(0, top, window)):
+        if total is not None:
+            for _ in range(window):
+                total = total + total
+        buckets: list[Point | None] = [None] * (mask + 1)
+        for point, scalar in zip(points, scalars, strict=True):
+            digit = (scalar >> shift) & mask
+            if digit:
+                bucket = buckets[digit]
+                buckets[digit] = point if bucket is None else bucket + point
+        running: Point | None = None
+        window_sum: Point | None = None
+        for bucket in reversed(buckets[1:]):
+            if bucket is not None:
+                running = bucket if running is None else running + bucket
+            if running is not None:
+                window_sum = running if window_sum is None else window_sum + running
+        if window_sum is not None:
+            total = window_sum if total is None else total + window_sum
+    return total if total is not None else type(points[0])()
 
 
 # --- group operations used by threshold signing and the DKG ------------------------------------
