@@ -24,6 +24,7 @@ from nektar.beacon.server.http import (
     body_items,
     consensus_version_header,
     data_response,
+    indexed_errors,
     json_body,
     optional_uint,
     parse_block_id,
@@ -297,15 +298,13 @@ async def submit_pool_attestations(request: web.Request) -> web.Response:
 
 
 async def submit_pool_sync_committees(request: web.Request) -> web.Response:
-    items = await body_items(request, SyncCommitteeMessage, List[SyncCommitteeMessage, 512])
+    items = await body_items(request, SyncCommitteeMessage)
     node_of(request).submit_sync_messages(items)
     return web.Response(status=200)
 
 
 async def _single(request: web.Request, typ: type) -> Any:
     try:
-        if request_is_ssz(request, ssz_supported=True):
-            return decode_ssz(typ, await request.read(), "body")
         return decode(typ, await json_body(request), "body")
     except CodecError as exc:
         raise bad_request(f"Invalid request body: {exc}") from exc
@@ -353,23 +352,23 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/eth/v1/config/fork_schedule", config_fork_schedule)
     r.add_get("/eth/v1/config/deposit_contract", config_deposit_contract)
     r.add_get("/eth/v1/beacon/genesis", genesis)
-    states = "/eth/v1/beacon/states/{state_id}"
+    states = "/eth/v1/beacon/states/{state_id:[^/]+}"
     r.add_get(states + "/root", state_root)
     r.add_get(states + "/fork", state_fork)
     r.add_get(states + "/finality_checkpoints", finality_checkpoints)
     r.add_get(states + "/validators", validators)
     r.add_post(states + "/validators", validators)
-    r.add_get(states + "/validators/{validator_id}", validator)
+    r.add_get(states + "/validators/{validator_id:[^/]+}", validator)
     r.add_get(states + "/validator_balances", validator_balances)
     r.add_post(states + "/validator_balances", validator_balances)
     r.add_get("/eth/v1/beacon/headers", headers)
-    r.add_get("/eth/v1/beacon/headers/{block_id}", header)
-    r.add_get("/eth/v2/beacon/blocks/{block_id}", block_v2)
-    r.add_get("/eth/v1/beacon/blocks/{block_id}/root", block_root)
+    r.add_get("/eth/v1/beacon/headers/{block_id:[^/]+}", header)
+    r.add_get("/eth/v2/beacon/blocks/{block_id:[^/]+}", block_v2)
+    r.add_get("/eth/v1/beacon/blocks/{block_id:[^/]+}/root", block_root)
     r.add_post("/eth/v2/beacon/blocks", publish_block_v2)
     r.add_get("/eth/v2/beacon/pool/attestations", pool_attestations)
-    r.add_post("/eth/v2/beacon/pool/attestations", submit_pool_attestations)
-    r.add_post("/eth/v1/beacon/pool/sync_committees", submit_pool_sync_committees)
+    r.add_post("/eth/v2/beacon/pool/attestations", indexed_errors(submit_pool_attestations))
+    r.add_post("/eth/v1/beacon/pool/sync_committees", indexed_errors(submit_pool_sync_committees))
     r.add_get("/eth/v1/beacon/pool/voluntary_exits", pool_voluntary_exits)
     r.add_post("/eth/v1/beacon/pool/voluntary_exits", submit_voluntary_exit)
     r.add_get("/eth/v1/beacon/pool/proposer_slashings", pool_proposer_slashings)

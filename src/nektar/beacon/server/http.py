@@ -233,6 +233,8 @@ def split_query_list(request: web.Request, name: str) -> list[str]:
 
 
 async def json_body(request: web.Request) -> Any:
+    """The parsed JSON body; 415 for another declared media type, 400 if empty or invalid."""
+    request_is_ssz(request, ssz_supported=False)
     raw = await request.read()
     if not raw:
         raise bad_request("Request body is required")
@@ -242,17 +244,44 @@ async def json_body(request: web.Request) -> Any:
         raise bad_request(f"Request body is not valid JSON: {exc}") from exc
 
 
-async def body_items(request: web.Request, typ: type[V], list_type: type[View]) -> list[V]:
-    """A JSON array (or SSZ `List`) of one container type, decoded with typed errors."""
-    try:
-        if request_is_ssz(request, ssz_supported=True):
+async def body_items(
+    request: web.Request, typ: type[V], list_type: type[View] | None = None
+) -> list[V]:
+    """A JSON array (or, where the spec offers it, an SSZ `list_type`) of one container type;
+    a bad item is reported in `failures` with its index (the spec's IndexedErrorMessage)."""
+    if list_type is not None and request_is_ssz(request, ssz_supported=True):
+        try:
             return list(decode_ssz(list_type, await request.read(), "body"))
-        body = await json_body(request)
-        if not isinstance(body, list):
-            raise bad_request("Request body must be a JSON array")
-        return [decode(typ, item, f"body[{i}]") for i, item in enumerate(body)]
-    except CodecError as exc:
-        raise bad_request(f"Invalid request body: {exc}") from exc
+        except CodecError as exc:
+            raise bad_request(f"Invalid request body: {exc}") from exc
+    body = await json_body(request)
+    if not isinstance(body, list):
+        raise bad_request("Request body must be a JSON array")
+    items = []
+    for i, item in enumerate(body):
+        try:
+            items.append(decode(typ, item, f"body[{i}]"))
+        except CodecError as exc:
+            failure = {"index": i, "message": str(exc)}
+            raise ApiError(400, f"Invalid request body: {exc}", [failure]) from exc
+    return items
+
+
+def indexed_errors(handler: Handler) -> Handler:
+    """For pool/aggregate submissions, whose 400 body is the spec's IndexedErrorMessage: every
+    400 carries a `failures` array (empty when the request as a whole is malformed)."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            if exc.status == 400 and exc.failures is None:
+                exc.failures = []
+            raise
+        except InvalidRequest as exc:
+            raise ApiError(400, str(exc), []) from exc
+
+    return wrapped
 
 
 def consensus_version_header(request: web.Request, allowed: Sequence[str]) -> str:

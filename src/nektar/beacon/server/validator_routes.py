@@ -28,6 +28,7 @@ from nektar.beacon.server.http import (
     consensus_version_header,
     container_response,
     data_response,
+    indexed_errors,
     json_body,
     parse_root,
     parse_uint,
@@ -173,9 +174,7 @@ async def aggregate_and_proofs(request: web.Request) -> web.Response:
 
 
 async def contribution_and_proofs(request: web.Request) -> web.Response:
-    items = await body_items(
-        request, SignedContributionAndProof, List[SignedContributionAndProof, MAX_AGGREGATES]
-    )
+    items = await body_items(request, SignedContributionAndProof)
     node_of(request).submit_contributions(items)
     return web.Response(status=200)
 
@@ -216,15 +215,15 @@ async def sync_committee_selections(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     r = app.router
     v = "/eth/v1/validator"
-    r.add_post(v + "/duties/attester/{epoch}", attester_duties)
-    r.add_get(v + "/duties/proposer/{epoch}", proposer_duties)
-    r.add_post(v + "/duties/sync/{epoch}", sync_duties)
+    r.add_post(v + "/duties/attester/{epoch:[^/]+}", attester_duties)
+    r.add_get(v + "/duties/proposer/{epoch:[^/]+}", proposer_duties)
+    r.add_post(v + "/duties/sync/{epoch:[^/]+}", sync_duties)
     r.add_get(v + "/attestation_data", attestation_data)
     r.add_get("/eth/v2/validator/aggregate_attestation", aggregate_attestation)
-    r.add_get("/eth/v3/validator/blocks/{slot}", produce_block_v3)
+    r.add_get("/eth/v3/validator/blocks/{slot:[^/]+}", produce_block_v3)
     r.add_get(v + "/sync_committee_contribution", sync_committee_contribution)
-    r.add_post("/eth/v2/validator/aggregate_and_proofs", aggregate_and_proofs)
-    r.add_post(v + "/contribution_and_proofs", contribution_and_proofs)
+    r.add_post("/eth/v2/validator/aggregate_and_proofs", indexed_errors(aggregate_and_proofs))
+    r.add_post(v + "/contribution_and_proofs", indexed_errors(contribution_and_proofs))
     r.add_post(v + "/beacon_committee_subscriptions", beacon_committee_subscriptions)
     r.add_post(v + "/sync_committee_subscriptions", sync_committee_subscriptions)
     r.add_post(v + "/prepare_beacon_proposer", prepare_beacon_proposer)
