@@ -1,0 +1,47 @@
+"""A whole cluster of QBFT managers in one process, wired by an in-memory message queue.
+
+Used for benchmarks and tests of many concurrent instances, and wherever all members live
+in one process: every message still goes through `encode()`/`decode()` and real signature
+checks; only the transport is replaced by a FIFO queue (no delays, no timers fire).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from nektar.consensus.manager import QbftManager
+from nektar.consensus.qbft import Action, Broadcast, Decided, Decision, StartTimer, Unicast
+
+
+class LocalCluster:
+    """Delivers every broadcast and unicast of its managers until the queue is empty."""
+
+    def __init__(self, managers: list[QbftManager]) -> None:
+        self.managers = managers
+        self.by_address = {m.signer.address: i for i, m in enumerate(managers)}
+        self.decisions: list[dict[bytes, Decision]] = [{} for _ in managers]
+        self.timers: list[StartTimer] = []
+        self._queue: deque[tuple[int, bytes]] = deque()
+
+    def perform(self, node: int, actions: list[Action]) -> None:
+        """Carry out the actions one manager returned (messages are queued, not delivered)."""
+        for action in actions:
+            if isinstance(action, Broadcast):
+                data = action.message.encode()
+                self._queue.extend((to, data) for to in range(len(self.managers)) if to != node)
+            elif isinstance(action, Unicast):
+                self._queue.append((self.by_address[action.to], action.message.encode()))
+            elif isinstance(action, Decided):
+                self.decisions[node][action.decision.instance] = action.decision
+            elif isinstance(action, StartTimer):
+                self.timers.append(action)
+
+    def run(self) -> int:
+        """Deliver queued messages (and the ones they cause) until none is left; returns
+        how many were delivered."""
+        delivered = 0
+        while self._queue:
+            to, data = self._queue.popleft()
+            self.perform(to, self.managers[to].receive(data))
+            delivered += 1
+        return delivered
