@@ -90,10 +90,14 @@ class Byzantine:
             own = self.forger.round_change(target)
             senders, justification = {self.index}, [own.signed]
             for m in self.seen:
-                if m.kind is MessageKind.ROUND_CHANGE and m.round == target:
-                    if self.sim.cluster.index.get(self.sim.author(m)) not in senders:
-                        senders.add(self.sim.cluster.index.get(self.sim.author(m)))
-                        justification.append(m.signed)
+                sender = self.sim.cluster.index.get(self.sim.author(m))
+                if (
+                    m.kind is MessageKind.ROUND_CHANGE
+                    and m.round == target
+                    and sender not in senders
+                ):
+                    senders.add(sender)
+                    justification.append(m.signed)
             coherent = self.sim.rng.random() < 0.8  # one valid value to all, or one per node
             for _ in range(1 if coherent else 2):
                 value = b"ok-byz-0" if coherent else self._value()
