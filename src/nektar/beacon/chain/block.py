@@ -9,7 +9,7 @@ per block (see signatures.py). The execution payload is the devnet's determinist
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nektar.beacon.chain import containers as c
 from nektar.beacon.chain.config import (
@@ -423,15 +423,23 @@ def committee_indices(attestation: Attestation) -> list[int]:
     return [i for i, bit in enumerate(attestation.committee_bits) if bit]
 
 
+def bit_reader(bitlist: object) -> tuple[int, Callable[[int], bool]]:
+    """(length, bit(i)) of an SSZ Bitlist, read from its serialization: indexing the view bit
+    by bit costs a tree walk per bit."""
+    raw = bitlist.encode_bytes()  # type: ignore[attr-defined]
+    length = len(bitlist)  # type: ignore[arg-type]
+    return length, lambda i: i < length and bool(raw[i >> 3] >> (i & 7) & 1)
+
+
 def attesting_indices(state: BeaconState, attestation: Attestation) -> list[int]:
     """get_attesting_indices (Electra): members whose bit is set, over the flagged committees."""
     slot = int(attestation.data.slot)
-    bits = attestation.aggregation_bits
+    _, bits = bit_reader(attestation.aggregation_bits)
     out: set[int] = set()
     offset = 0
     for index in committee_indices(attestation):
         committee = state.beacon_committee(slot, index)
-        out.update(member for i, member in enumerate(committee) if bits[offset + i])
+        out.update(member for i, member in enumerate(committee) if bits(offset + i))
         offset += len(committee)
     return sorted(out)
 
@@ -474,17 +482,17 @@ def validate_attestation_shape(state: BeaconState, attestation: Attestation) -> 
     per_slot = state.committee_count_per_slot(target_epoch)
     chosen = committee_indices(attestation)
     check(len(chosen) > 0, "attestation names no committee")
+    length, bits = bit_reader(attestation.aggregation_bits)
     for index in chosen:
         check(index < per_slot, f"committee index {index} ≥ committees per slot {per_slot}")
         committee = state.beacon_committee(slot, index)
-        bits = attestation.aggregation_bits
         check(
-            offset + len(committee) <= len(bits)
-            and any(bits[offset + i] for i in range(len(committee))),
+            offset + len(committee) <= length
+            and any(bits(offset + i) for i in range(len(committee))),
             f"committee {index} has no attester in the aggregation bits",
         )
         offset += len(committee)
-    check(len(attestation.aggregation_bits) == offset, "aggregation bits length ≠ committee sizes")
+    check(length == offset, "aggregation bits length ≠ committee sizes")
 
 
 def process_attestation(

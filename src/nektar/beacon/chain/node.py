@@ -68,6 +68,7 @@ from nektar.beacon.chain.pools import (
     AttestationPool,
     SlashingDetector,
     SyncPool,
+    Vote,
     electra_attestation,
 )
 from nektar.beacon.chain.shuffling import sha256
@@ -964,13 +965,8 @@ class DevnetBeaconNode:
         if errors:
             raise SubmissionFailed(sorted(errors, key=lambda e: e.index))
 
-    def _indexed(
-        self, indices: Sequence[int], data: AttestationData, sig: bytes
-    ) -> c.IndexedAttestation:
-        return c.IndexedAttestation(attesting_indices=sorted(indices), data=data, signature=sig)
-
-    def _note_votes(self, indexed: c.IndexedAttestation) -> str | None:
-        found = self._detector.check_votes(indexed)
+    def _note_votes(self, vote: Vote) -> str | None:
+        found = self._detector.check_votes(vote)
         for slashing in found:
             self._attester_slashings.setdefault(bytes(slashing.hash_tree_root()), slashing)
         if found:
@@ -991,13 +987,28 @@ class DevnetBeaconNode:
     def submit_attestations(self, attestations: Sequence[SingleAttestation]) -> None:
         with self._lock:
             errors: list[ItemError] = []
-            checks: list[tuple[int, SignatureBatch]] = []
+            batch = SignatureBatch()
+            owners: list[int] = []
             prepared = {}
+            by_data: dict[bytes, tuple[BeaconState, bytes, Vote] | Exception] = {}
             for n, att in enumerate(attestations):
                 try:
                     data = att.data
-                    state = self._state_at_slot(int(data.slot))
-                    self._check_attestation_data(state, data)
+                    data_root = bytes(data.hash_tree_root())
+                    known = by_data.get(data_root)
+                    if known is None:
+                        try:
+                            state = self._state_at_slot(int(data.slot))
+                            self._check_attestation_data(state, data)
+                            domain = state.domain(DOMAIN_BEACON_ATTESTER, int(data.target.epoch))
+                            template = Vote.of((), data, b"")
+                            known = (state, compute_signing_root(data_root, domain), template)
+                        except (InvalidRequest, TransitionError, ValueError) as exc:
+                            known = exc
+                        by_data[data_root] = known
+                    if isinstance(known, Exception):
+                        raise known
+                    state, signing_root, template = known
                     ci = int(att.committee_index)
                     if ci >= state.committee_count_per_slot(state.current_epoch):
                         raise InvalidRequest(f"committee index {ci} does not exist")
@@ -1005,22 +1016,27 @@ class DevnetBeaconNode:
                     attester = int(att.attester_index)
                     if attester not in committee:
                         raise InvalidRequest(f"validator {attester} is not in committee {ci}")
-                    indexed = self._indexed([attester], data, bytes(att.signature))
-                    batch = SignatureBatch()
-                    add_indexed_attestation(state, indexed, batch, "attestation")
-                except (InvalidRequest, TransitionError, SignatureError, ValueError) as exc:
+                    signature = bytes(att.signature)
+                    pubkey = state.validators[attester].pubkey
+                except (InvalidRequest, TransitionError, ValueError) as exc:
                     errors.append(ItemError(n, str(exc)))
                     continue
-                checks.append((n, batch))
-                prepared[n] = (att, committee.index(attester), len(committee), indexed)
-            for n in sorted(self._run_batch(checks, errors)):
-                att, pos, size, indexed = prepared[n]
-                problem = self._note_votes(indexed)
+                batch.add("attestation", pubkey, signing_root, signature)
+                owners.append(n)
+                vote = template.for_others([attester], signature)
+                prepared[n] = (att, committee.index(attester), len(committee), vote)
+            bad = {owners[i] for i in batch.failures()}
+            errors.extend(ItemError(n, "invalid signature") for n in sorted(bad))
+            for n in owners:
+                if n in bad:
+                    continue
+                att, pos, size, vote = prepared[n]
+                problem = self._note_votes(vote)
                 if problem:
                     errors.append(ItemError(n, problem))
                     continue
                 self._attestations.add_single(
-                    att.data, int(att.committee_index), size, pos, bytes(att.signature)
+                    att.data, int(att.committee_index), size, pos, vote.signature
                 )
                 self._emit(AttestationEvent(att))
             self._raise(errors)
@@ -1051,7 +1067,9 @@ class DevnetBeaconNode:
                     if int.from_bytes(sha256(proof)[:8], "little") % modulo != 0:
                         raise InvalidRequest(f"validator {aggregator} is not an aggregator")
                     indices = attesting_indices(state, aggregate)
-                    indexed = self._indexed(indices, data, bytes(aggregate.signature))
+                    indexed = c.IndexedAttestation(
+                        attesting_indices=indices, data=data, signature=aggregate.signature
+                    )
                     pk = state.validators[aggregator].pubkey
                     epoch = int(data.slot) // self.cfg.slots_per_epoch
                     batch = SignatureBatch()
@@ -1079,10 +1097,11 @@ class DevnetBeaconNode:
                     continue
                 checks.append((n, batch))
                 positions = frozenset(p for p, v in enumerate(committee) if v in set(indices))
-                prepared[n] = (aggregate, ci, len(committee), positions, indexed)
+                vote = Vote.of(indices, data, bytes(aggregate.signature))
+                prepared[n] = (aggregate, ci, len(committee), positions, vote)
             for n in sorted(self._run_batch(checks, errors)):
-                aggregate, ci, size, positions, indexed = prepared[n]
-                problem = self._note_votes(indexed)
+                aggregate, ci, size, positions, vote = prepared[n]
+                problem = self._note_votes(vote)
                 if problem:
                     errors.append(ItemError(n, problem))
                     continue

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from remerkleable.bitfields import Bitlist, Bitvector
 
 from nektar.beacon.chain import containers as c
-from nektar.beacon.chain.block import is_slashable_attestation_data
 from nektar.crypto import bls
 from nektar.crypto.signing import (
     MAX_COMMITTEES_PER_SLOT,
@@ -49,10 +48,14 @@ class CommitteeVotes:
     committee_size: int
     singles: dict[int, bytes] = field(default_factory=dict)
     aggregates: list[Signed] = field(default_factory=list)
+    _best: Signed | None = None
 
     def best(self) -> Signed | None:
-        singles = [(frozenset([pos]), sig) for pos, sig in self.singles.items()]
-        return merge_disjoint([*self.aggregates, *singles])
+        """The widest aggregate of the committee's votes (cached until the next vote)."""
+        if self._best is None:
+            singles = [(frozenset([pos]), sig) for pos, sig in self.singles.items()]
+            self._best = merge_disjoint([*self.aggregates, *singles])
+        return self._best
 
 
 class AttestationPool:
@@ -69,7 +72,9 @@ class AttestationPool:
     def add_single(
         self, data: AttestationData, committee_index: int, size: int, pos: int, sig: bytes
     ) -> None:
-        self._entry(data, committee_index, size).singles[pos] = sig
+        entry = self._entry(data, committee_index, size)
+        entry.singles[pos] = sig
+        entry._best = None
 
     def add_aggregate(
         self,
@@ -79,7 +84,9 @@ class AttestationPool:
         positions: frozenset[int],
         sig: bytes,
     ) -> None:
-        self._entry(data, committee_index, size).aggregates.append((positions, sig))
+        entry = self._entry(data, committee_index, size)
+        entry.aggregates.append((positions, sig))
+        entry._best = None
 
     def committee_aggregate(self, data_root: bytes, committee_index: int) -> Attestation | None:
         entry = self.entries.get((data_root, committee_index))
@@ -136,12 +143,59 @@ class SyncPool:
         self.parts = {k: v for k, v in self.parts.items() if k[0] >= min_slot}
 
 
+@dataclass(frozen=True)
+class Vote:
+    """What a validator signed, kept cheaply; turned into an IndexedAttestation only when it
+    is evidence in a slashing."""
+
+    indices: tuple[int, ...]
+    data: AttestationData
+    data_root: bytes
+    source_epoch: int
+    target_epoch: int
+    signature: bytes
+
+    @classmethod
+    def of(cls, indices: Iterable[int], data: AttestationData, signature: bytes) -> Vote:
+        return cls(
+            tuple(sorted(indices)),
+            data,
+            bytes(data.hash_tree_root()),
+            int(data.source.epoch),
+            int(data.target.epoch),
+            signature,
+        )
+
+    def for_others(self, indices: Iterable[int], signature: bytes) -> Vote:
+        """A vote on the same data by other validators (the data's fields are reused)."""
+        return Vote(
+            tuple(sorted(indices)),
+            self.data,
+            self.data_root,
+            self.source_epoch,
+            self.target_epoch,
+            signature,
+        )
+
+    def surrounds(self, other: Vote) -> bool:
+        return self.source_epoch < other.source_epoch and other.target_epoch < self.target_epoch
+
+    def conflicts(self, other: Vote) -> bool:
+        double = self.target_epoch == other.target_epoch and self.data_root != other.data_root
+        return double or self.surrounds(other) or other.surrounds(self)
+
+    def indexed(self) -> c.IndexedAttestation:
+        return c.IndexedAttestation(
+            attesting_indices=list(self.indices), data=self.data, signature=self.signature
+        )
+
+
 class SlashingDetector:
     """Remembers what each validator signed (through this node) and spots slashable pairs."""
 
     def __init__(self) -> None:
         self.proposals: dict[tuple[int, int], c.SignedBeaconBlockHeader] = {}
-        self.votes: dict[int, list[c.IndexedAttestation]] = {}
+        self.votes: dict[int, list[Vote]] = {}
 
     def check_proposal(self, header: c.SignedBeaconBlockHeader) -> c.ProposerSlashing | None:
         key = (int(header.message.proposer_index), int(header.message.slot))
@@ -153,22 +207,20 @@ class SlashingDetector:
             return None
         return c.ProposerSlashing(signed_header_1=seen, signed_header_2=header)
 
-    def check_votes(self, indexed: c.IndexedAttestation) -> list[c.AttesterSlashing]:
-        found: list[c.AttesterSlashing] = []
-        root = indexed.data.hash_tree_root()
-        for index in (int(i) for i in indexed.attesting_indices):
+    def check_votes(self, vote: Vote) -> list[c.AttesterSlashing]:
+        found: dict[bytes, c.AttesterSlashing] = {}
+        for index in vote.indices:
             history = self.votes.setdefault(index, [])
             for old in history:
-                if old.data.hash_tree_root() == root:
-                    continue
-                if is_slashable_attestation_data(old.data, indexed.data):
-                    found.append(c.AttesterSlashing(attestation_1=old, attestation_2=indexed))
-                elif is_slashable_attestation_data(indexed.data, old.data):
-                    found.append(c.AttesterSlashing(attestation_1=indexed, attestation_2=old))
-                else:
-                    continue
-                break
-            if not any(o.data.hash_tree_root() == root for o in history):
-                history.append(indexed)
+                if old.conflicts(vote):
+                    # attestation_1 must be the surrounding one (is_slashable_attestation_data).
+                    first, second = (vote, old) if vote.surrounds(old) else (old, vote)
+                    slashing = c.AttesterSlashing(
+                        attestation_1=first.indexed(), attestation_2=second.indexed()
+                    )
+                    found.setdefault(bytes(slashing.hash_tree_root()), slashing)
+                    break
+            if all(old.data_root != vote.data_root for old in history):
+                history.append(vote)
                 del history[:-64]
-        return found
+        return list(found.values())

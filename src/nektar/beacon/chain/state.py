@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from remerkleable.basic import uint64, uint256
@@ -55,6 +56,12 @@ class CP(NamedTuple):
 
 
 ZERO_CHECKPOINT = CP(0, b"\x00" * 32)
+
+
+@lru_cache(maxsize=256)
+def cached_domain(domain_type: bytes, fork_version: bytes, genesis_validators_root: bytes) -> bytes:
+    """compute_domain is pure and costs two SSZ roots: every message of a slot shares one."""
+    return compute_domain(domain_type, fork_version, genesis_validators_root)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +160,7 @@ class BeaconState:
     _cache: dict[tuple, object] = field(default_factory=dict)
     _validators_view: object = None
     _dirty_validators: set[int] = field(default_factory=set)
+    _packed: dict[str, tuple[bytes, object]] = field(default_factory=dict)
 
     # -- copying -------------------------------------------------------------------------------
     def copy(self) -> BeaconState:
@@ -174,6 +182,7 @@ class BeaconState:
             pubkey_index=dict(self.pubkey_index),
             _cache=dict(self._cache),
             _dirty_validators=set(self._dirty_validators),
+            _packed=dict(self._packed),
         )
         dup._validators_view = (
             None if self._validators_view is None else self._validators_view.copy()
@@ -242,7 +251,7 @@ class BeaconState:
 
     def domain(self, domain_type: bytes, epoch: int | None = None) -> bytes:
         version = self.fork_version(self.current_epoch if epoch is None else epoch)
-        return compute_domain(domain_type, version, self.genesis_validators_root)
+        return cached_domain(bytes(domain_type), version, self.genesis_validators_root)
 
     # -- validator sets ------------------------------------------------------------------------
     def _cached(self, key: tuple, compute):  # type: ignore[no-untyped-def]
@@ -407,25 +416,25 @@ class BeaconState:
             eth1_data=self.eth1_data,
             eth1_deposit_index=self.eth1_deposit_index,
             validators=self._validators_root_view(),
-            balances=packed_list(u64_list, pack_u64(self.balances), len(self.balances)),
+            balances=self._packed_list("balances", u64_list, pack_u64(self.balances)),
             randao_mixes=packed_vector(
                 Vector[Bytes32, cfg.epochs_per_historical_vector], b"".join(self.randao_mixes)
             ),
             slashings=packed_vector(
                 Vector[uint64, cfg.epochs_per_slashings_vector], pack_u64(self.slashings)
             ),
-            previous_epoch_participation=packed_list(
-                u8_list, bytes(self.previous_epoch_participation), len(self.validators)
+            previous_epoch_participation=self._packed_list(
+                "previous", u8_list, bytes(self.previous_epoch_participation), 1
             ),
-            current_epoch_participation=packed_list(
-                u8_list, bytes(self.current_epoch_participation), len(self.validators)
+            current_epoch_participation=self._packed_list(
+                "current", u8_list, bytes(self.current_epoch_participation), 1
             ),
             justification_bits=Bitvector[4](*self.justification_bits),
             previous_justified_checkpoint=self.previous_justified_checkpoint.ssz(),
             current_justified_checkpoint=self.current_justified_checkpoint.ssz(),
             finalized_checkpoint=self.finalized_checkpoint.ssz(),
-            inactivity_scores=packed_list(
-                u64_list, pack_u64(self.inactivity_scores), len(self.inactivity_scores)
+            inactivity_scores=self._packed_list(
+                "inactivity", u64_list, pack_u64(self.inactivity_scores)
             ),
             current_sync_committee=self._sync_committee_ssz(self.current_sync_committee),
             next_sync_committee=self._sync_committee_ssz(self.next_sync_committee),
@@ -440,6 +449,15 @@ class BeaconState:
             earliest_consolidation_epoch=self.earliest_consolidation_epoch,
             pending_deposits=[d.ssz() for d in self.pending_deposits],
         )
+
+    def _packed_list(self, name: str, list_type: type, packed: bytes, size: int = 8):  # type: ignore[no-untyped-def]
+        """packed_list, reusing the last view of `name` when the content did not change."""
+        cached = self._packed.get(name)
+        if cached is not None and cached[0] == packed:
+            return cached[1]
+        view = packed_list(list_type, packed, len(packed) // size)
+        self._packed[name] = (packed, view)
+        return view
 
     def _sync_committee_ssz(self, pubkeys: tuple[bytes, ...]) -> c.SyncCommittee:
         return self._cached(("sync_ssz", pubkeys), lambda: sync_committee_ssz(pubkeys))
