@@ -22,6 +22,7 @@ import re
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 
 from nektar.p2p.errors import CodecError
 
@@ -45,6 +46,7 @@ class Kind(IntEnum):
     PONG = 5
 
 
+@lru_cache(maxsize=1024)
 def check_protocol_id(protocol_id: str) -> bytes:
     """ASCII bytes of a protocol id; ids are 1-64 chars of [A-Za-z0-9/._-], e.g. "qbft/1"."""
     raw = protocol_id.encode("ascii", errors="replace")

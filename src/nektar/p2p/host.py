@@ -284,6 +284,8 @@ class Host:
         if conn is None:
             raise PeerUnavailableError(f"not connected to {peer.hex()}")
         self._write(conn, kind, protocol_id, request_id, payload)
+        if not conn.writer.transport.get_write_buffer_size():
+            return  # all handed to the kernel: drain() would not wait, skip its timer
         try:
             async with asyncio.timeout(self.config.send_timeout):
                 await conn.writer.drain()
