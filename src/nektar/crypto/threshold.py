@@ -148,8 +148,10 @@ def _mul_public(point: Point, scalar: int) -> Point:
     numerators): ~10× faster than blst's constant-time multiplication for a few bits."""
     if scalar < 0:
         point, scalar = -point, -scalar
-    result = type(point)()
-    for bit in bin(scalar)[2:]:
+    if scalar == 0:
+        return type(point)()
+    result = point  # the leading bit
+    for bit in bin(scalar)[3:]:
         result = result + result
         if bit == "1":
             result = result + point
