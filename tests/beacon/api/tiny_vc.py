@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from nektar.beacon.chain.containers import BeaconBlock, SignedBeaconBlock, block_header
 from nektar.beacon.chain.shuffling import sha256
 from nektar.beacon.client import BeaconClient
-from nektar.beacon.client.models import AttesterDuty, ProposerDuty
+from nektar.beacon.client.models import AttesterDuty, ProposerDuty, SyncDuty
 from nektar.crypto import bls
 from nektar.crypto.signing import (
     AggregateAndProof,
@@ -42,6 +42,7 @@ class TinyValidatorClient:
     aggregates: list[int] = field(default_factory=list)
     _attester: dict[int, list[AttesterDuty]] = field(default_factory=dict)
     _proposer: dict[int, list[ProposerDuty]] = field(default_factory=dict)
+    _sync: dict[int, list[SyncDuty]] = field(default_factory=dict)
     _data_roots: dict[int, tuple[int, bytes]] = field(default_factory=dict)
 
     async def setup(self) -> None:
@@ -133,9 +134,12 @@ class TinyValidatorClient:
             self.aggregates.extend(int(s.message.aggregator_index) for s in signed)
 
     async def sync_messages(self, slot: int) -> None:
-        epoch = slot // self.slots_per_epoch
-        duties = await self.client.sync_duties(epoch, sorted(self.keys))
-        if not duties.data:
+        """Sign the head for `slot`: the committee of slot + 1's epoch signs (Altair spec)."""
+        epoch = (slot + 1) // self.slots_per_epoch
+        if epoch not in self._sync:
+            self._sync[epoch] = (await self.client.sync_duties(epoch, sorted(self.keys))).data
+        duties = self._sync[epoch]
+        if not duties:
             return
         head = await self.client.block_root("head")
         root = sync_committee_message_signing_root(head, self.fork_version, self.genesis_root)
@@ -147,6 +151,6 @@ class TinyValidatorClient:
                     validator_index=d.validator_index,
                     signature=self._sign(d.validator_index, root),
                 )
-                for d in duties.data
+                for d in duties
             ]
         )
