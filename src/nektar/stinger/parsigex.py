@@ -1,0 +1,152 @@
+"""Partial-signature exchange over P2P, with each partial verified against its sender's share.
+
+Wire format (protocol `nektar/parsig/1`), fixed-size fields, big-endian integers:
+`version:u8 = 1 ‖ duty_type:u8 ‖ slot:u64 ‖ count:u32 ‖ count × (pubkey:48 ‖ root:32 ‖
+signature:96)`: one message carries a node's partials of one duty for every validator it
+shares with the receiver. The sender's share index comes from the authenticated P2P identity,
+never from the message. A message's partials are checked with one batch verification; only
+if that fails is each checked alone, and every bad one is dropped and logged with its sender.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import struct
+from collections.abc import Callable, Sequence
+
+from nektar.crypto import bls
+from nektar.p2p import Host
+from nektar.stinger.aggregator import Aggregator
+from nektar.stinger.datadir import Validator
+from nektar.stinger.duties import Duty, DutyType
+from nektar.stinger.metrics import Metrics
+from nektar.stinger.signer import Partial
+
+log = logging.getLogger("nektar.stinger.parsigex")
+
+PROTOCOL = "nektar/parsig/1"
+VERSION = 1
+_HEADER = struct.Struct(">BBQI")
+_ENTRY = 48 + 32 + 96
+MAX_ENTRIES = 5000
+
+
+class ParsigMessageError(ValueError):
+    """Bytes that are not a partial-signature message."""
+
+
+def encode(duty: Duty, partials: Sequence[Partial]) -> bytes:
+    if len(partials) > MAX_ENTRIES:
+        raise ParsigMessageError(f"at most {MAX_ENTRIES} partials per message")
+    head = _HEADER.pack(VERSION, int(duty.type), duty.slot, len(partials))
+    return head + b"".join(p.pubkey + p.root + p.signature for p in partials)
+
+
+def decode(data: bytes) -> tuple[Duty, list[Partial]]:
+    if len(data) < _HEADER.size:
+        raise ParsigMessageError(f"message shorter than its {_HEADER.size}-byte header")
+    version, duty_type, slot, count = _HEADER.unpack_from(data)
+    if version != VERSION:
+        raise ParsigMessageError(f"unknown version {version}")
+    try:
+        kind = DutyType(duty_type)
+    except ValueError:
+        raise ParsigMessageError(f"unknown duty type {duty_type}") from None
+    if count > MAX_ENTRIES or len(data) != _HEADER.size + count * _ENTRY:
+        raise ParsigMessageError(f"length {len(data)} does not match {count} entries")
+    partials = []
+    for at in range(_HEADER.size, len(data), _ENTRY):
+        partials.append(
+            Partial(data[at : at + 48], data[at + 48 : at + 80], data[at + 80 : at + _ENTRY])
+        )
+    return Duty(kind, slot), partials
+
+
+class ParSigEx:
+    """Sends this node's partials to the other members and feeds verified ones to the
+    aggregator. `fault="wrong-partials"` makes it send signatures under a random key (test
+    hook for the byzantine-member tests)."""
+
+    def __init__(
+        self,
+        host: Host,
+        lookup: Callable[[bytes], Validator | None],
+        aggregator: Aggregator,
+        metrics: Metrics,
+        fault: str = "none",
+    ) -> None:
+        self.host = host
+        self.lookup = lookup
+        self.aggregator = aggregator
+        self.metrics = metrics
+        self.fault = fault
+        host.register(PROTOCOL, self._on_message)
+
+    async def exchange(self, duty: Duty, partials: Sequence[Partial]) -> None:
+        """Give our partials to the aggregator and to every co-member of each validator."""
+        own: list[tuple[Validator, bytes, int, bytes]] = []
+        by_members: dict[tuple[bytes, ...], list[Partial]] = {}
+        for partial in partials:
+            validator = self.lookup(partial.pubkey)
+            if validator is None:
+                continue
+            definition = validator.definition
+            own.append((validator, partial.root, definition.my_index, partial.signature))
+            by_members.setdefault(definition.member_addresses, []).append(self._outgoing(partial))
+        self.aggregator.add(duty, own)
+        for members, group in by_members.items():
+            for start in range(0, len(group), MAX_ENTRIES):
+                await self.host.broadcast(
+                    PROTOCOL, encode(duty, group[start : start + MAX_ENTRIES]), peers=members
+                )
+
+    def _outgoing(self, partial: Partial) -> Partial:
+        if self.fault != "wrong-partials":
+            return partial
+        wrong = bls.sign(1 + secrets.randbelow(bls.CURVE_ORDER - 1), partial.root)
+        return Partial(partial.pubkey, partial.root, wrong)
+
+    async def _on_message(self, peer: bytes, payload: bytes) -> None:
+        sender = "0x" + peer.hex()
+        try:
+            duty, partials = decode(payload)
+        except ParsigMessageError as exc:
+            self.metrics.bad_partials.labels(sender).inc()
+            log.warning("malformed partial-signature message from %s dropped: %s", sender, exc)
+            return
+        items: list[tuple[Validator, bytes, int, bytes]] = []
+        for partial in partials:
+            validator = self.lookup(partial.pubkey)
+            index = None if validator is None else validator.definition.share_index_of(peer)
+            if validator is None or index is None:
+                log.warning(
+                    "partial for 0x%s from %s dropped: not a validator we share with it",
+                    partial.pubkey.hex()[:16],
+                    sender,
+                )
+                continue
+            items.append((validator, partial.root, index, partial.signature))
+        valid = self._verified(items)
+        for item, ok in zip(items, valid, strict=True):
+            if not ok:
+                self.metrics.bad_partials.labels(sender).inc()
+                log.warning(
+                    "invalid partial signature from %s (member %d) for %s of validator 0x%s "
+                    "dropped",
+                    sender,
+                    item[2],
+                    duty,
+                    item[0].pubkey.hex()[:16],
+                )
+        self.aggregator.add(duty, [i for i, ok in zip(items, valid, strict=True) if ok])
+
+    @staticmethod
+    def _verified(items: list[tuple[Validator, bytes, int, bytes]]) -> list[bool]:
+        def triple(item: tuple[Validator, bytes, int, bytes]) -> tuple[bytes, bytes, bytes]:
+            validator, root, index, signature = item
+            return validator.definition.public_share(index), root, signature
+
+        if not items or bls.batch_verify([triple(i) for i in items]):
+            return [True] * len(items)
+        return [bls.verify(*triple(i)) for i in items]

@@ -1,0 +1,157 @@
+"""Scheduler stage: which duties the node's validators have, and when to start them.
+
+Per epoch it asks the beacon node for attester duties (this epoch and the next, ahead of
+time) and, once the epoch has started, for proposer duties: proposer duties fetched early can
+still change (seen with real clients), so they are re-fetched every slot and replaced when
+their `dependent_root` changes. Within a slot: proposals start at the slot start, attestations
+at 1/3 and aggregation at 2/3 of the slot (the consensus-specs timings). Validators without a
+beacon-chain index yet (pending deposits) are looked up every epoch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from nektar.beacon.client import BeaconClient
+from nektar.beacon.client.api import BeaconAPIError
+from nektar.beacon.client.models import ProposerDuty
+from nektar.stinger.chaininfo import SlotClock
+from nektar.stinger.datadir import ClusterStore, Validator
+from nektar.stinger.workflow import AttesterAssignment, Workflow
+
+log = logging.getLogger("nektar.stinger.scheduler")
+
+
+@dataclass
+class EpochDuties:
+    attesters: dict[int, list[AttesterAssignment]] = field(default_factory=dict)
+    attester_root: bytes | None = None
+    proposers: dict[int, Validator] = field(default_factory=dict)
+    proposer_root: bytes | None = None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        client: BeaconClient,
+        clock: SlotClock,
+        clusters: ClusterStore,
+        workflow: Workflow,
+        on_slot: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.clusters = clusters
+        self.workflow = workflow
+        self.on_slot = on_slot
+        self.epochs: dict[int, EpochDuties] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.current_slot = -1
+
+    # ------------------------------------------------------------------ duties
+    def _indexed(self) -> dict[int, Validator]:
+        return {v.index: v for v in self.clusters.validators.values() if v.index is not None}
+
+    async def resolve_indices(self) -> None:
+        """Learn the beacon-chain index of validators that have none yet."""
+        missing = [v.pubkey for v in self.clusters.validators.values() if v.index is None]
+        if not missing:
+            return
+        for info in await self.client.validators("head", ids=missing):
+            self.clusters.set_validator_index(bytes(info.validator.pubkey), info.index)
+            log.info(
+                "validator 0x%s has index %d", bytes(info.validator.pubkey).hex()[:16], info.index
+            )
+
+    async def refresh_attesters(self, epoch: int) -> None:
+        indexed = self._indexed()
+        duties = self.epochs.setdefault(epoch, EpochDuties())
+        if not indexed:
+            return
+        response = await self.client.attester_duties(epoch, sorted(indexed))
+        if response.dependent_root == duties.attester_root and duties.attesters:
+            return
+        attesters: dict[int, list[AttesterAssignment]] = {}
+        for duty in response.data:
+            validator = indexed.get(duty.validator_index)
+            if validator is not None:
+                attesters.setdefault(duty.slot, []).append(AttesterAssignment(validator, duty))
+        duties.attesters, duties.attester_root = attesters, response.dependent_root
+
+    async def refresh_proposers(self, epoch: int) -> None:
+        indexed = self._indexed()
+        duties = self.epochs.setdefault(epoch, EpochDuties())
+        response = await self.client.proposer_duties(epoch)
+        if response.dependent_root == duties.proposer_root and duties.proposer_root is not None:
+            return
+        if duties.proposer_root is not None:
+            log.info("proposer duties of epoch %d changed (new dependent root)", epoch)
+        duties.proposers = {
+            d.slot: indexed[d.validator_index] for d in response.data if _mine(d, indexed)
+        }
+        duties.proposer_root = response.dependent_root
+
+    # ------------------------------------------------------------------ the slot loop
+    async def run(self) -> None:
+        """Drive duties slot by slot until cancelled."""
+        slot = self.clock.current_slot()
+        while True:
+            await self.clock.sleep_until(self.clock.slot_start(slot))
+            self.current_slot = slot
+            self._spawn(self._slot(slot))
+            slot = max(slot + 1, self.clock.current_slot())
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("slot task failed", exc_info=task.exception())
+
+    async def _slot(self, slot: int) -> None:
+        epoch = self.clock.epoch(slot)
+        third = self.clock.slot_duration / 3
+        start = self.clock.slot_start(slot)
+        epoch_start = slot == self.clock.epoch_start_slot(epoch)
+        steps: list[Callable[[], Awaitable[None]]] = [self.resolve_indices]
+        for e in (epoch, epoch + 1):
+            if epoch_start or self.epochs.get(e, EpochDuties()).attester_root is None:
+                steps.append(lambda e=e: self.refresh_attesters(e))
+        steps.append(lambda: self.refresh_proposers(epoch))
+        for step in steps:
+            try:
+                await step()
+            except BeaconAPIError as exc:
+                log.warning("slot %d: duties unavailable from the beacon node: %s", slot, exc)
+        duties = self.epochs.get(epoch, EpochDuties())
+        if self.on_slot is not None:
+            await self.on_slot(slot)
+        proposer = duties.proposers.get(slot)
+        if proposer is not None:
+            self._spawn(self.workflow.propose(slot, proposer))
+        attesters = duties.attesters.get(slot, [])
+        if attesters:
+            self.workflow.start_selections(slot, attesters)
+        await self.clock.sleep_until(start + third)
+        if attesters:
+            self._spawn(self.workflow.attest(slot, attesters))
+        await self.clock.sleep_until(start + 2 * third)
+        if attesters:
+            self._spawn(self.workflow.aggregate(slot, attesters))
+        self.workflow.prune(slot)
+        self.epochs = {e: d for e, d in self.epochs.items() if e >= epoch - 1}
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _mine(duty: ProposerDuty, indexed: dict[int, Validator]) -> bool:
+    return duty.validator_index in indexed

@@ -1,0 +1,420 @@
+"""The duty workflow: each duty runs fetcher → consensus → duty store → signer → parsigex →
+aggregator → broadcaster (one module per stage; this module only wires them per duty type).
+
+Validators that share a member set (a committee) share one consensus instance per duty, so
+the attestation data of a slot is agreed once for all of them. Every step is bounded by a
+deadline derived from the slot, and every outcome is counted by duty type and reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import struct
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nektar.beacon.chain.containers import BeaconBlock, SignedBeaconBlock, SignedVoluntaryExit
+from nektar.beacon.client.api import BeaconAPIError
+from nektar.beacon.client.models import AttesterDuty
+from nektar.crypto.signing import (
+    AggregateAndProof,
+    Attestation,
+    AttestationData,
+    SignedAggregateAndProof,
+    SingleAttestation,
+    VoluntaryExit,
+)
+from nektar.stinger.aggregator import Aggregator
+from nektar.stinger.broadcaster import Broadcaster
+from nektar.stinger.chaininfo import SlotClock
+from nektar.stinger.consensus import Committee, ConsensusService
+from nektar.stinger.datadir import Validator
+from nektar.stinger.duties import Duty, DutyType
+from nektar.stinger.dutystore import DutyConflictError, DutyStore
+from nektar.stinger.fetcher import Fetcher
+from nektar.stinger.metrics import Metrics
+from nektar.stinger.parsigex import ParSigEx
+from nektar.stinger.signer import Signer
+
+log = logging.getLogger("nektar.stinger.workflow")
+
+GRAFFITI = b"nektar stinger".ljust(32, b"\0")
+TARGET_AGGREGATORS_PER_COMMITTEE = 16
+
+
+@dataclass(frozen=True)
+class AttesterAssignment:
+    validator: Validator
+    duty: AttesterDuty
+
+
+@dataclass
+class Outcome:
+    """One duty's result at this node, for the status endpoint."""
+
+    duty: str
+    validators: int
+    ok: int
+    reason: str
+    delay: float  # seconds from slot start to the end of the duty
+
+
+def committee_of(validator: Validator) -> Committee:
+    return Committee.of(validator.definition.member_addresses)
+
+
+def is_aggregator(committee_length: int, selection_proof: bytes) -> bool:
+    """phase0 is_aggregator: one in TARGET_AGGREGATORS_PER_COMMITTEE members on average."""
+    modulo = max(1, committee_length // TARGET_AGGREGATORS_PER_COMMITTEE)
+    return int.from_bytes(hashlib.sha256(selection_proof).digest()[:8], "little") % modulo == 0
+
+
+def _group(items: Sequence[Any], validator_of: Any) -> dict[Committee, list[Any]]:
+    groups: dict[Committee, list[Any]] = {}
+    for item in items:
+        groups.setdefault(committee_of(validator_of(item)), []).append(item)
+    return groups
+
+
+class Workflow:
+    def __init__(
+        self,
+        *,
+        clock: SlotClock,
+        fetcher: Fetcher,
+        consensus: ConsensusService,
+        dutystore: DutyStore,
+        signer: Signer,
+        parsigex: ParSigEx,
+        aggregator: Aggregator,
+        broadcaster: Broadcaster,
+        metrics: Metrics,
+    ) -> None:
+        self.clock = clock
+        self.fetcher = fetcher
+        self.consensus = consensus
+        self.dutystore = dutystore
+        self.signer = signer
+        self.parsigex = parsigex
+        self.aggregator = aggregator
+        self.broadcaster = broadcaster
+        self.metrics = metrics
+        self.recent: deque[Outcome] = deque(maxlen=64)
+        self._agreed_data: dict[int, AttestationData] = {}
+        self._selections: dict[int, asyncio.Task[dict[bytes, bytes]]] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def _deadline(self, slot: int, slots: float) -> float:
+        """Seconds from now until `slots` slot durations after the start of `slot`."""
+        return self.clock.slot_start(slot) + slots * self.clock.slot_duration - time.time()
+
+    def _record(self, duty: Duty, validators: int, ok: int, reason: str) -> None:
+        """Count a duty's outcome: `ok` validators done, the others failed for `reason`."""
+        delay = time.time() - self.clock.slot_start(duty.slot)
+        failed = validators - ok
+        self.recent.append(
+            Outcome(str(duty), validators, ok, reason if failed else "ok", round(delay, 3))
+        )
+        name = duty.type.name.lower()
+        level = logging.INFO if not failed else logging.WARNING
+        log.log(
+            level,
+            "%s: %d/%d done in %.3f s after slot start%s",
+            duty,
+            ok,
+            validators,
+            delay,
+            f" ({reason})" if failed else "",
+        )
+        if ok:
+            self.metrics.duties_succeeded.labels(name).inc(ok)
+            self.metrics.broadcast_delay.labels(name).observe(delay)
+        if failed:
+            self.metrics.duties_failed.labels(name, reason).inc(failed)
+
+    async def _agree(
+        self, committee: Committee, duty: Duty, value: bytes, validate: Any, slots: float
+    ) -> bytes:
+        """Consensus then the duty store; a value stored before a restart is proposed again."""
+        stored = self.dutystore.get(duty, committee.id)
+        decided = await self.consensus.decide(
+            committee,
+            duty,
+            stored if stored is not None else value,
+            validate,
+            timeout=self._deadline(duty.slot, slots),
+            expiry_slot=duty.slot + self.clock.slots_per_epoch,
+        )
+        started = time.monotonic()
+        self.dutystore.store(duty, committee.id, decided)
+        self.metrics.stage_latency.labels("dutystore").observe(time.monotonic() - started)
+        return decided
+
+    async def _threshold_sign(
+        self, duty: Duty, partials: Sequence[Any], slots: float
+    ) -> dict[bytes, bytes]:
+        started = time.monotonic()
+        await self.parsigex.exchange(duty, partials)
+        signatures = await self.aggregator.collect(
+            duty, [(p.pubkey, p.root) for p in partials], self._deadline(duty.slot, slots)
+        )
+        self.metrics.stage_latency.labels("parsigex_aggregate").observe(time.monotonic() - started)
+        return signatures
+
+    # ------------------------------------------------------------------ attestations
+    async def attest(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
+        duty = Duty(DutyType.ATTESTER, slot)
+        self.metrics.duties_scheduled.labels("attester").inc(len(assignments))
+        try:
+            deadline = self.clock.slot_start(slot) + self.clock.slot_duration
+            data = await self.fetcher.attestation_data(slot, deadline)
+        except BeaconAPIError as exc:
+            log.warning("%s: no attestation data: %s", duty, exc)
+            self._record(duty, len(assignments), 0, "fetch")
+            return
+        groups = _group(assignments, lambda a: a.validator)
+        await asyncio.gather(*(self._attest_committee(duty, c, g, data) for c, g in groups.items()))
+
+    async def _attest_committee(
+        self,
+        duty: Duty,
+        committee: Committee,
+        assignments: list[AttesterAssignment],
+        data: AttestationData,
+    ) -> None:
+        epoch = self.clock.epoch(duty.slot)
+
+        def validate(value: bytes) -> bool:
+            try:
+                proposed = AttestationData.decode_bytes(value)
+            except Exception:  # remerkleable raises assorted errors on bad bytes
+                return False
+            return (
+                int(proposed.slot) == duty.slot
+                and int(proposed.index) == 0
+                and int(proposed.target.epoch) == epoch
+                and int(proposed.source.epoch) <= epoch
+            )
+
+        try:
+            value = await self._agree(committee, duty, data.encode_bytes(), validate, 2)
+        except (TimeoutError, DutyConflictError) as exc:
+            reason = "consensus_timeout" if isinstance(exc, TimeoutError) else "conflict"
+            log.warning("%s: no agreed attestation data (%s)", duty, exc or reason)
+            self._record(duty, len(assignments), 0, reason)
+            return
+        agreed = AttestationData.decode_bytes(value)
+        self._agreed_data[duty.slot] = agreed
+        by_pubkey = {a.validator.pubkey: a for a in assignments}
+        started = time.monotonic()
+        partials = self.signer.sign_attestations(agreed, [a.validator for a in assignments])
+        self.metrics.stage_latency.labels("sign").observe(time.monotonic() - started)
+        signatures = await self._threshold_sign(duty, partials, 3)
+        attestations = [
+            SingleAttestation(
+                committee_index=by_pubkey[pubkey].duty.committee_index,
+                attester_index=by_pubkey[pubkey].duty.validator_index,
+                data=agreed,
+                signature=signature,
+            )
+            for pubkey, signature in signatures.items()
+        ]
+        if not attestations:
+            self._record(duty, len(assignments), 0, "partials_missing")
+        elif not await self.broadcaster.attestations(attestations):
+            self._record(duty, len(assignments), 0, "broadcast")
+        else:
+            self._record(duty, len(assignments), len(attestations), "partials_missing")
+
+    # ------------------------------------------------------------------ aggregation
+    def start_selections(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
+        """Threshold-sign the selection proofs early; `aggregate` needs them at 2/3 slot."""
+        duty = Duty(DutyType.SELECTION, slot)
+        root = self.signer.selection_root(slot)
+        partials = [self.signer.sign_root(a.validator, root) for a in assignments]
+        self._selections[slot] = asyncio.ensure_future(self._threshold_sign(duty, partials, 1))
+
+    async def aggregate(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
+        duty = Duty(DutyType.AGGREGATOR, slot)
+        selection = self._selections.pop(slot, None)
+        data = self._agreed_data.get(slot)
+        if selection is None or data is None:
+            return
+        proofs = await selection
+        chosen = [
+            (a, proofs[a.validator.pubkey])
+            for a in assignments
+            if a.validator.pubkey in proofs
+            and is_aggregator(a.duty.committee_length, proofs[a.validator.pubkey])
+        ]
+        if not chosen:
+            return
+        self.metrics.duties_scheduled.labels("aggregator").inc(len(chosen))
+        data_root = bytes(data.hash_tree_root())
+        groups = _group(chosen, lambda c: c[0].validator)
+        await asyncio.gather(
+            *(self._aggregate_committee(duty, c, g, data_root) for c, g in groups.items())
+        )
+
+    async def _aggregate_committee(
+        self,
+        duty: Duty,
+        committee: Committee,
+        chosen: list[tuple[AttesterAssignment, bytes]],
+        data_root: bytes,
+    ) -> None:
+        committees = sorted({a.duty.committee_index for a, _ in chosen})
+        try:
+            fetched = [await self.fetcher.aggregate(data_root, duty.slot, i) for i in committees]
+        except BeaconAPIError as exc:
+            log.info("%s: no aggregate to publish: %s", duty, exc)
+            self._record(duty, len(chosen), 0, "fetch")
+            return
+
+        def validate(value: bytes) -> bool:
+            try:
+                aggregates = _decode_attestations(value)
+            except Exception:  # remerkleable raises assorted errors on bad bytes
+                return False
+            return len(aggregates) == len(committees) and all(
+                bytes(a.data.hash_tree_root()) == data_root for a in aggregates
+            )
+
+        try:
+            value = await self._agree(committee, duty, _encode_attestations(fetched), validate, 3)
+        except (TimeoutError, DutyConflictError) as exc:
+            self._record(duty, len(chosen), 0, type(exc).__name__)
+            return
+        by_committee = dict(zip(committees, _decode_attestations(value), strict=True))
+        messages = {
+            a.validator.pubkey: AggregateAndProof(
+                aggregator_index=a.duty.validator_index,
+                aggregate=by_committee[a.duty.committee_index],
+                selection_proof=proof,
+            )
+            for a, proof in chosen
+        }
+        partials = [
+            self.signer.sign_root(
+                a.validator, self.signer.aggregate_root(messages[a.validator.pubkey])
+            )
+            for a, _ in chosen
+        ]
+        signatures = await self._threshold_sign(duty, partials, 4)
+        signed = [
+            SignedAggregateAndProof(message=messages[p], signature=s) for p, s in signatures.items()
+        ]
+        ok = bool(signed) and await self.broadcaster.aggregates(signed)
+        self._record(duty, len(chosen), len(signed) if ok else 0, "partials_or_broadcast")
+
+    # ------------------------------------------------------------------ block proposal
+    async def propose(self, slot: int, validator: Validator) -> None:
+        self.metrics.duties_scheduled.labels("proposer").inc()
+        duty = Duty(DutyType.PROPOSER, slot)
+        epoch = self.clock.epoch(slot)
+        reveal_root = self.signer.randao_root(epoch)
+        reveals = await self._threshold_sign(
+            Duty(DutyType.RANDAO, slot), [self.signer.sign_root(validator, reveal_root)], 0.5
+        )
+        reveal = reveals.get(validator.pubkey)
+        if reveal is None:
+            self._record(duty, 1, 0, "randao_missing")
+            return
+        try:
+            produced = await self.fetcher.block(slot, reveal, GRAFFITI)
+        except BeaconAPIError as exc:
+            log.warning("%s: block production failed: %s", duty, exc)
+            self._record(duty, 1, 0, "fetch")
+            return
+
+        def validate(value: bytes) -> bool:
+            try:
+                _, block = _decode_block(value)
+            except Exception:  # remerkleable raises assorted errors on bad bytes
+                return False
+            return (
+                int(block.slot) == slot
+                and int(block.proposer_index) == validator.index
+                and bytes(block.body.randao_reveal) == reveal
+            )
+
+        try:
+            value = await self._agree(
+                committee_of(validator),
+                duty,
+                _encode_block(produced.version, produced.block),
+                validate,
+                2,
+            )
+        except (TimeoutError, DutyConflictError) as exc:
+            self._record(duty, 1, 0, type(exc).__name__)
+            return
+        version, block = _decode_block(value)
+        partial = self.signer.sign_block(validator, block)
+        if partial is None:
+            self._record(duty, 1, 0, "slashing_protection")
+            return
+        signatures = await self._threshold_sign(duty, [partial], 2)
+        signature = signatures.get(validator.pubkey)
+        if signature is None:
+            self._record(duty, 1, 0, "partials_missing")
+            return
+        signed = SignedBeaconBlock(message=block, signature=signature)
+        ok = await self.broadcaster.block(signed, version)
+        self._record(duty, 1, int(ok), "broadcast")
+
+    # ------------------------------------------------------------------ voluntary exit
+    async def exit(self, validator: Validator, epoch: int, timeout: float) -> bool:
+        """Sign our share of VoluntaryExit(epoch, index); once t members did the same (with
+        the same epoch), submit it. Returns whether the exit reached the beacon node."""
+        if validator.index is None:
+            raise ValueError("the validator has no beacon-chain index yet; it cannot exit")
+        duty = Duty(DutyType.EXIT, epoch * self.clock.slots_per_epoch)
+        message = VoluntaryExit(epoch=epoch, validator_index=validator.index)
+        partial = self.signer.sign_root(validator, self.signer.exit_root(message))
+        await self.parsigex.exchange(duty, [partial])
+        found = await self.aggregator.collect(duty, [(partial.pubkey, partial.root)], timeout)
+        if validator.pubkey not in found:
+            return False
+        signed = SignedVoluntaryExit(message=message, signature=found[validator.pubkey])
+        return await self.broadcaster.exit(signed)
+
+    def prune(self, slot: int) -> None:
+        horizon = slot - 2 * self.clock.slots_per_epoch
+        self._agreed_data = {s: d for s, d in self._agreed_data.items() if s >= horizon}
+        for old in [s for s in self._selections if s < horizon]:
+            self._selections.pop(old).cancel()
+        self.aggregator.prune(horizon)
+        self.consensus.expire(horizon)
+
+
+def _encode_block(version: str, block: BeaconBlock) -> bytes:
+    name = version.encode()
+    return bytes([len(name)]) + name + block.encode_bytes()
+
+
+def _decode_block(value: bytes) -> tuple[str, BeaconBlock]:
+    size = value[0]
+    return value[1 : 1 + size].decode(), BeaconBlock.decode_bytes(value[1 + size :])
+
+
+def _encode_attestations(attestations: Sequence[Attestation]) -> bytes:
+    out = b""
+    for attestation in attestations:
+        raw = attestation.encode_bytes()
+        out += struct.pack(">I", len(raw)) + raw
+    return out
+
+
+def _decode_attestations(value: bytes) -> list[Attestation]:
+    out, at = [], 0
+    while at < len(value):
+        (size,) = struct.unpack_from(">I", value, at)
+        out.append(Attestation.decode_bytes(value[at + 4 : at + 4 + size]))
+        at += 4 + size
+    return out

@@ -1,0 +1,287 @@
+"""A real devnet for Stinger tests: the devnet beacon chain behind the Beacon API server (in a
+thread of the test process, so tests can read its state) and `stinger run` processes.
+
+Validator keys come from an in-memory DKG (`nektar.crypto.dkg`); the harness writes each
+node's data directory (node key, cluster definitions, EIP-2335 share keystores, TOML config)
+exactly as an operator's node would have it after the DKG engine ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nektar.beacon.chain.clock import SlotClock
+from nektar.beacon.chain.config import BeaconConfig, devnet_chain
+from nektar.beacon.chain.genesis import GenesisValidator, genesis_state
+from nektar.beacon.chain.node import DevnetBeaconNode
+from nektar.beacon.server import BeaconAPIServer
+from nektar.crypto import bls, dkg
+from nektar.crypto.node_key import NodeKey
+from nektar.crypto.signing import eth1_withdrawal_credentials
+from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_definition
+
+FAST_KDF = {"kdf": "pbkdf2", "kdf_params": {"c": 1024}}
+MANAGED = 8  # genesis validators the beacon node runs itself (they propose most blocks)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def dkg_keys(n: int, t: int, count: int) -> dict[int, dkg.DKGOutcome]:
+    """Run a real DKG among n in-memory members for `count` validator keys."""
+    session = bytes(32)
+    members = {i: dkg.DKG(session, i, n, t, batch=count) for i in range(1, n + 1)}
+    done = dkg.run_in_memory(members)
+    outcomes = {i: m.outcome for i, m in done.items()}
+    assert all(o is not None for o in outcomes.values())
+    return outcomes  # type: ignore[return-value]
+
+
+@dataclass
+class Operator:
+    index: int  # 1-based share index
+    key: NodeKey
+    datadir: Path
+    p2p_port: int
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+    restarts: int = 0
+
+    @property
+    def address(self) -> bytes:
+        return self.key.address
+
+    def logs(self) -> str:
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+
+def write_datadirs(
+    root: Path, n: int, t: int, outcomes: dict[int, dkg.DKGOutcome], beacon_url: str
+) -> list[Operator]:
+    operators = [
+        Operator(i, NodeKey.generate(), root / f"node{i}", free_port()) for i in range(1, n + 1)
+    ]
+    members = [Member(address="0x" + o.address.hex(), port=o.p2p_port) for o in operators]
+    for op in operators:
+        datadir = DataDir(op.datadir)
+        datadir.write_node_key(op.key, kdf_params={"n": 1024})
+        for share in outcomes[op.index].keys:
+            definition = ClusterDefinition(
+                group_pubkey="0x" + share.group_pubkey.hex(),
+                threshold=t,
+                members=members,
+                public_shares=["0x" + share.public_shares[j].hex() for j in range(1, n + 1)],
+                my_index=op.index,
+            )
+            datadir.write_share(share.group_pubkey, share.secret_share, **FAST_KDF)
+            write_definition(datadir, definition)
+        (op.datadir / "stinger.toml").write_text(
+            f'beacon_urls = ["{beacon_url}"]\np2p_port = {op.p2p_port}\n'
+            'api_port = 0\nmetrics_port = 0\nlog_format = "json"\n'
+        )
+    return operators
+
+
+class BeaconThread:
+    """The devnet beacon node + API server + wall-clock driver on their own event loop."""
+
+    def __init__(self, node: DevnetBeaconNode) -> None:
+        self.node = node
+        self.url = ""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        server = BeaconAPIServer(self.node)
+        self.url = await server.start()
+        clock = asyncio.ensure_future(SlotClock(self.node).run())
+        self._ready.set()
+        await self._stop.wait()
+        clock.cancel()
+        await asyncio.gather(clock, return_exceptions=True)
+        await server.stop()
+
+    def start(self) -> str:
+        self._thread.start()
+        self._ready.wait(10)
+        return self.url
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+
+def devnet_beacon(
+    cluster_pubkeys: list[bytes], genesis_delay: float, seconds_per_slot: int, slots_per_epoch: int
+) -> DevnetBeaconNode:
+    managed = {i: bls.keygen(bytes([0x51, i]) * 16) for i in range(MANAGED)}
+    validators = [
+        GenesisValidator(bls.sk_to_pk(sk), eth1_withdrawal_credentials(b"\xaa" * 20), 32 * 10**9)
+        for sk in managed.values()
+    ] + [
+        GenesisValidator(pk, eth1_withdrawal_credentials(b"\xbb" * 20), 32 * 10**9)
+        for pk in cluster_pubkeys
+    ]
+    cfg = BeaconConfig(
+        chain=devnet_chain(seconds_per_slot=seconds_per_slot, slots_per_epoch=slots_per_epoch)
+    )
+    state = genesis_state(cfg, int(time.time() + genesis_delay), validators)
+    return DevnetBeaconNode(state, managed_keys=managed)
+
+
+@dataclass
+class Devnet:
+    """n operators serving `count` distributed validators, one beacon node."""
+
+    root: Path
+    n: int = 4
+    t: int = 3
+    count: int = 2
+    seconds_per_slot: int = 1
+    slots_per_epoch: int = 4
+    operators: list[Operator] = field(default_factory=list)
+    pubkeys: list[bytes] = field(default_factory=list)
+
+    def start(self, genesis_delay: float = 4.0) -> None:
+        outcomes = dkg_keys(self.n, self.t, self.count)
+        self.pubkeys = [k.group_pubkey for k in outcomes[1].keys]
+        self.beacon = BeaconThread(
+            devnet_beacon(self.pubkeys, genesis_delay, self.seconds_per_slot, self.slots_per_epoch)
+        )
+        url = self.beacon.start()
+        self.operators = write_datadirs(self.root, self.n, self.t, outcomes, url)
+        for op in self.operators:
+            self.spawn(op)
+        self.observe()
+
+    @property
+    def node(self) -> DevnetBeaconNode:
+        return self.beacon.node
+
+    def spawn(self, op: Operator, **env: str) -> None:
+        op.log_path = op.datadir / f"stinger-{op.restarts}.log"
+        op.restarts += 1
+        environment = {**os.environ, **{f"STINGER_{k.upper()}": v for k, v in env.items()}}
+        with open(op.log_path, "wb") as log:
+            op.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "nektar.cli.stinger",
+                    "run",
+                    "--config",
+                    str(op.datadir / "stinger.toml"),
+                    "--data-dir",
+                    str(op.datadir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=environment,
+            )
+
+    def wait_ready(self, ops: list[Operator] | None = None, timeout: float = 30) -> None:
+        """Wait until each (re)started node has written its run.json (it is serving)."""
+        deadline = time.time() + timeout
+        for op in ops or self.operators:
+            run_file = op.datadir / "run.json"
+            while True:
+                assert op.process is not None
+                if op.process.poll() is not None:
+                    raise RuntimeError(f"node {op.index} exited: {op.logs()[-2000:]}")
+                try:
+                    if json.loads(run_file.read_text())["pid"] == op.process.pid:
+                        break
+                except (OSError, ValueError, KeyError):
+                    pass
+                if time.time() > deadline:
+                    raise TimeoutError(f"node {op.index} did not start: {op.logs()[-2000:]}")
+                time.sleep(0.1)
+
+    def api_url(self, op: Operator) -> str:
+        return json.loads((op.datadir / "run.json").read_text())["api_url"]
+
+    def kill(self, op: Operator) -> None:
+        if op.process is not None and op.process.poll() is None:
+            op.process.send_signal(signal.SIGKILL)
+            op.process.wait(10)
+
+    def stop(self) -> None:
+        self._observing = False
+        for op in self.operators:
+            if op.process is not None and op.process.poll() is None:
+                op.process.send_signal(signal.SIGTERM)
+        for op in self.operators:
+            if op.process is not None:
+                try:
+                    op.process.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.kill(op)
+        self.beacon.stop()
+
+    # ------------------------------------------------------------------ chain observation
+    def cluster_indices(self) -> list[int]:
+        state = self.node.head_state()
+        return [state.index_of(pk) for pk in self.pubkeys]  # type: ignore[misc]
+
+    def current_epoch(self) -> int:
+        return self.node.current_slot() // self.slots_per_epoch
+
+    def wait_epoch(self, epoch: int, timeout: float = 60) -> None:
+        """Wait until `epoch` has started."""
+        deadline = time.time() + timeout
+        while self.current_epoch() < epoch:
+            if time.time() > deadline:
+                raise TimeoutError(f"epoch {epoch} not reached")
+            time.sleep(0.1)
+
+    def observe(self) -> None:
+        """Record the cluster validators' participation flags as blocks come (a thread)."""
+        self.flags: dict[int, dict[int, int]] = {}
+        self._observing = True
+
+        def loop() -> None:
+            while self._observing:
+                state = self.node.head_state()
+                indices = self.cluster_indices()
+                for epoch, flags in (
+                    (state.current_epoch - 1, state.previous_epoch_participation),
+                    (state.current_epoch, state.current_epoch_participation),
+                ):
+                    seen = self.flags.setdefault(epoch, {})
+                    for i in indices:
+                        seen[i] = seen.get(i, 0) | flags[i]
+                time.sleep(0.25)
+
+        threading.Thread(target=loop, daemon=True).start()
+
+    def participation(self, epoch: int) -> dict[int, int]:
+        """Participation flags of the cluster validators in `epoch`, once epoch + 1 is over
+        (attestations of an epoch's last slots are included in the next epoch)."""
+        self.wait_epoch(epoch + 2)
+        time.sleep(0.3)
+        return dict(self.flags.get(epoch, {}))
+
+    def missed(self, epochs: range) -> list[tuple[int, int]]:
+        """(epoch, validator index) of every cluster attestation not included."""
+        out = []
+        for epoch in epochs:
+            out += [(epoch, i) for i, f in self.participation(epoch).items() if not f]
+        return out
