@@ -114,6 +114,38 @@ def test_any_mix_of_faults_up_to_n_minus_t(n, data):
     _check_agreement_and_keys(n, t, honest, set(faulty))
 
 
+@settings(max_examples=15)
+@given(st.data())
+def test_random_well_formed_messages_from_a_member_never_break_the_others(data):
+    """Member 4 replaces each message by an arbitrary well-formed one (the same bytes to every
+    recipient of a broadcast): honest members 1..3 still agree and get working keys."""
+    n, t = 4, 3
+    replaced: dict[bytes, bytes] = {}
+
+    def intercept(sender: int, recipient: int, raw: bytes) -> bytes:
+        if sender != 4:
+            return raw
+        if raw not in replaced:
+            forged = data.draw(messages(batch=1, t=t))
+            header = dataclasses.replace(
+                forged.header,
+                session_id=SESSION,
+                sender=4,
+                recipient=dkg.decode(raw).header.recipient,
+            )
+            replaced[raw] = dkg.encode(dataclasses.replace(forged, header=header))
+        return replaced[raw]
+
+    members = {i: DKG(SESSION, i, n, t) for i in range(1, n + 1)}
+    dkg.run_in_memory(members, intercept)
+    honest = {i: members[i] for i in (1, 2, 3)}
+    outcomes = [m.outcome for m in honest.values()]
+    assert all(o is not None for o in outcomes), {i: m.failure for i, m in honest.items()}
+    excluded = set(range(1, n + 1)) - set(outcomes[0].qualified)
+    assert excluded <= {4}
+    _check_agreement_and_keys(n, t, honest, excluded)
+
+
 def test_bad_share_answered_by_a_valid_reveal_keeps_the_dealer():
     n, t = 4, 3
     members = {i: DKG(SESSION, i, n, t) for i in range(1, n + 1)}
@@ -195,8 +227,9 @@ scalars = st.integers(0, bls.CURVE_ORDER - 1)
 
 
 @st.composite
-def messages(draw):
-    batch, t = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+def messages(draw, batch: int | None = None, t: int | None = None):
+    batch = draw(st.integers(1, 3)) if batch is None else batch
+    t = draw(st.integers(1, 4)) if t is None else t
     header = dkg.Header(
         draw(st.binary(min_size=32, max_size=32)),
         draw(st.integers(1, dkg.MAX_MEMBERS)),
@@ -204,7 +237,11 @@ def messages(draw):
         batch,
         t,
     )
-    point = st.binary(min_size=48, max_size=48)
+    point = st.one_of(
+        st.binary(min_size=48, max_size=48),
+        st.integers(1, 20).map(bls.sk_to_pk),
+        st.just(bls.INFINITY_PUBKEY),
+    )
     commitments = tuple(tuple(draw(point) for _ in range(t)) for _ in range(batch))
     kind = draw(st.sampled_from(dkg.Kind))
     if kind == dkg.Kind.DEAL:
@@ -212,12 +249,12 @@ def messages(draw):
     if kind == dkg.Kind.REVIEW:
         entry = st.builds(
             dkg.ReviewEntry,
-            st.integers(0, 65535),
+            st.integers(0, 8),
             st.sampled_from(dkg.Status),
             st.binary(min_size=32, max_size=32),
         )
         return Review(header, tuple(draw(st.lists(entry, max_size=5))))
-    reveal = st.tuples(st.integers(0, 65535), st.tuples(*[scalars] * batch))
+    reveal = st.tuples(st.integers(0, 8), st.tuples(*[scalars] * batch))
     return Justification(header, commitments, tuple(draw(st.lists(reveal, max_size=4))))
 
 

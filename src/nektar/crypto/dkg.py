@@ -53,18 +53,24 @@ class DKGMessageError(ValueError):
 
 
 class Kind(IntEnum):
+    """Message kinds on the wire."""
+
     DEAL = 1
     REVIEW = 2
     JUSTIFICATION = 3
 
 
 class Status(IntEnum):
+    """A reviewer's verdict on one dealer."""
+
     OK = 0
     COMPLAINT = 1  # share or commitments invalid
     NO_DEAL = 2
 
 
 class Phase(IntEnum):
+    """Where a member is in the ceremony."""
+
     DEAL = 1
     REVIEW = 2
     JUSTIFY = 3
@@ -103,6 +109,8 @@ class Header:
 
 @dataclass(frozen=True)
 class Deal:
+    """Phase 1, direct: the dealer's commitments (per key) and the recipient's shares."""
+
     header: Header
     commitments: Commitments
     shares: tuple[int, ...]  # f_{sender,v}(recipient) for each key v
@@ -112,6 +120,8 @@ class Deal:
 
 @dataclass(frozen=True)
 class ReviewEntry:
+    """What a reviewer saw from one dealer."""
+
     dealer: int
     status: Status
     digest: bytes  # 32 zero bytes when no deal arrived
@@ -119,6 +129,8 @@ class ReviewEntry:
 
 @dataclass(frozen=True)
 class Review:
+    """Phase 2, broadcast: one entry per other dealer."""
+
     header: Header
     entries: tuple[ReviewEntry, ...]
 
@@ -127,6 +139,8 @@ class Review:
 
 @dataclass(frozen=True)
 class Justification:
+    """Phase 3, broadcast: the dealer's commitments and the objectors' shares in the clear."""
+
     header: Header
     commitments: Commitments
     reveals: tuple[tuple[int, tuple[int, ...]], ...]  # (member, its share of every key)
@@ -245,6 +259,8 @@ class KeyShare:
 
 @dataclass(frozen=True)
 class DKGOutcome:
+    """A member's result: equal `qualified`, keys' public parts and hash across honest members."""
+
     index: int
     threshold: int
     qualified: tuple[int, ...]
