@@ -24,8 +24,8 @@ def iid(slot: int, duty: int = 1) -> bytes:
 
 
 def start_all(local: LocalCluster, instance: bytes, slot: int) -> None:
-    for i, m in enumerate(local.managers):
-        local.perform(i, m.start(instance, b"ok-%d-%d" % (slot, i), valid, slot))
+    for i in range(len(local.managers)):
+        local.start(i, instance, b"ok-%d-%d" % (slot, i), valid, slot)
 
 
 def test_many_concurrent_instances_all_decide_the_same_values() -> None:

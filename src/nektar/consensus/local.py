@@ -7,10 +7,19 @@ checks; only the transport is replaced by a FIFO queue (no delays, no timers fir
 
 from __future__ import annotations
 
+import time
 from collections import deque
 
 from nektar.consensus.manager import QbftManager
-from nektar.consensus.qbft import Action, Broadcast, Decided, Decision, StartTimer, Unicast
+from nektar.consensus.qbft import (
+    Action,
+    Broadcast,
+    Decided,
+    Decision,
+    StartTimer,
+    Unicast,
+    Validator,
+)
 
 
 class LocalCluster:
@@ -21,7 +30,16 @@ class LocalCluster:
         self.by_address = {m.signer.address: i for i, m in enumerate(managers)}
         self.decisions: list[dict[bytes, Decision]] = [{} for _ in managers]
         self.timers: list[StartTimer] = []
+        self.busy = [0.0] * len(managers)  # seconds each member spent handling its messages
         self._queue: deque[tuple[int, bytes]] = deque()
+
+    def start(
+        self, node: int, instance: bytes, value: bytes, validate: Validator, expiry: int
+    ) -> None:
+        """Give member `node` its input for `instance` (its messages are queued)."""
+        started = time.perf_counter()
+        self.perform(node, self.managers[node].start(instance, value, validate, expiry))
+        self.busy[node] += time.perf_counter() - started
 
     def perform(self, node: int, actions: list[Action]) -> None:
         """Carry out the actions one manager returned (messages are queued, not delivered)."""
@@ -42,6 +60,8 @@ class LocalCluster:
         delivered = 0
         while self._queue:
             to, data = self._queue.popleft()
+            started = time.perf_counter()
             self.perform(to, self.managers[to].receive(data))
+            self.busy[to] += time.perf_counter() - started
             delivered += 1
         return delivered
