@@ -572,7 +572,6 @@ def reserve(seed: bytes32, n: uint256, exclude: DynArray[uint256, MAX_CLUSTER]) 
     """
     assert msg.sender == self.validator_registry, "operator: caller is not the ValidatorRegistry"
     count: uint256 = self.operator_count
-    words: DynArray[uint256, MAX_OPERATORS] = []
     weights: DynArray[uint256, MAX_OPERATORS] = []
     total: uint256 = 0
     eligible: uint256 = 0
@@ -587,7 +586,6 @@ def reserve(seed: bytes32, n: uint256, exclude: DynArray[uint256, MAX_CLUSTER]) 
             if capacity > used:
                 weight = capacity - used
                 eligible += 1
-        words.append(word)
         weights.append(weight)
         total += weight
     members: DynArray[uint256, MAX_CLUSTER] = []
@@ -606,7 +604,7 @@ def reserve(seed: bytes32, n: uint256, exclude: DynArray[uint256, MAX_CLUSTER]) 
                 break
         total -= weights[pick]
         weights[pick] = 0
-        word: uint256 = words[pick] + (1 << USED_SHIFT)
+        word: uint256 = self._word[pick + 1] + (1 << USED_SHIFT)
         self._word[pick + 1] = word
         members.append(((pick + 1) << 160) | (word & MASK160))
     return members

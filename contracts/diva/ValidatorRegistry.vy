@@ -102,6 +102,10 @@ FAILED: constant(uint256) = 6
 CONFIRMED_BIT: constant(uint256) = 16
 
 MAX_N: constant(uint256) = 16
+MASK64: constant(uint256) = 2**64 - 1
+SIZE_SHIFT: constant(uint256) = 64
+TIMEOUT_SHIFT: constant(uint256) = 72
+COMMITTED_SHIFT: constant(uint256) = 128
 ID_BITS: constant(uint256) = 12
 MASK12: constant(uint256) = 2**12 - 1
 MASK160: constant(uint256) = 2**160 - 1
@@ -128,10 +132,10 @@ DOMAIN_SEPARATOR: public(immutable(bytes32))
 
 governance: public(address)
 oracle: public(address)
-cluster_size: public(uint256)
-dkg_timeout: public(uint256)
 
-# last validator id (low 128 bits) | ETH committed to PROPOSED/REGISTERED validators (high 128)
+# everything `propose` reads and writes in one slot:
+# last validator id (0..63) | cluster size n (64..71) | DKG timeout (72..103)
+# | ETH committed to PROPOSED/REGISTERED validators (128..255)
 _state: uint256
 _validator: HashMap[uint256, uint256]
 _acks: HashMap[uint256, uint256]
@@ -152,8 +156,7 @@ def __init__(pool: address, operators: address, deposit_contract: address):
     WITHDRAWAL_CREDENTIALS = convert((1 << 248) | convert(vault, uint256), bytes32)
     DOMAIN_SEPARATOR = node_signature._domain_separator(keccak256("Nektar ValidatorRegistry"), self)
     self.governance = msg.sender
-    self.cluster_size = 4
-    self.dkg_timeout = 3_600
+    self._state = (3_600 << TIMEOUT_SHIFT) | (4 << SIZE_SHIFT)
 
 
 # ---------------------------------------------------------------- governance
@@ -174,8 +177,8 @@ def set_parameters(cluster_size: uint256, dkg_timeout: uint256):
     assert msg.sender == self.governance, "validator: caller is not governance"
     assert cluster_size in [4, 7, 10, 13, 16], "validator: cluster size not in {4,7,10,13,16}"
     assert dkg_timeout >= 60 and dkg_timeout <= 7 * 86_400, "validator: DKG timeout out of range"
-    self.cluster_size = cluster_size
-    self.dkg_timeout = dkg_timeout
+    state: uint256 = self._state
+    self._state = (state & ~(2**40 - 1 << SIZE_SHIFT)) | (dkg_timeout << TIMEOUT_SHIFT) | (cluster_size << SIZE_SHIFT)
     log ParametersChanged(cluster_size=cluster_size, dkg_timeout=dkg_timeout)
 
 
@@ -203,7 +206,7 @@ def _members(word: uint256) -> DynArray[uint256, MAX_N]:
 @internal
 @view
 def _word(validator_id: uint256) -> uint256:
-    assert validator_id != 0 and validator_id <= self._state & (2**128 - 1), "validator: unknown validator"
+    assert validator_id != 0 and validator_id <= self._state & MASK64, "validator: unknown validator"
     return self._validator[validator_id]
 
 
@@ -245,19 +248,19 @@ def _deposit(pubkey: Bytes[48], signature: Bytes[96], amount: uint256, root: byt
 def _propose(exclude: DynArray[uint256, MAX_N]) -> uint256:
     """@dev Select and record a new PROPOSED validator; 0 when no cluster can be formed."""
     state: uint256 = self._state
-    previous: uint256 = state & (2**128 - 1)
-    committed: uint256 = state >> 128
+    previous: uint256 = state & MASK64
+    committed: uint256 = state >> COMMITTED_SHIFT
     free: uint256 = staticcall IStakingPool(POOL).buffered_ether()
     reserved: uint256 = staticcall IWithdrawalQueue(QUEUE).unfinalized_ether() + committed
     if free < reserved + VALIDATOR_ETHER:
         return 0
     seed: bytes32 = keccak256(abi_encode(block.prevrandao, previous))
-    n: uint256 = self.cluster_size
+    n: uint256 = (state >> SIZE_SHIFT) & 255
     picked: DynArray[uint256, MAX_N] = extcall IOperatorRegistry(OPERATORS).reserve(seed, n, exclude)
     if len(picked) == 0:
         return 0
     validator_id: uint256 = previous + 1
-    deadline: uint256 = block.timestamp + self.dkg_timeout
+    deadline: uint256 = block.timestamp + ((state >> TIMEOUT_SHIFT) & (2**32 - 1))
     word: uint256 = (deadline << DEADLINE_SHIFT) | (n << N_SHIFT) | (PROPOSED << STATUS_SHIFT)
     ids: DynArray[uint256, MAX_N] = []
     nodes: DynArray[address, MAX_N] = []
@@ -269,7 +272,7 @@ def _propose(exclude: DynArray[uint256, MAX_N]) -> uint256:
         ids.append(operator_id)
         nodes.append(convert(picked[i] & MASK160, address))
     self._validator[validator_id] = word
-    self._state = ((committed + VALIDATOR_ETHER) << 128) | validator_id
+    self._state = (state & ~MASK64) + (VALIDATOR_ETHER << COMMITTED_SHIFT) + validator_id
     log ValidatorProposed(
         validator_id=validator_id, n=n, t=self._threshold(n), operator_ids=ids, nodes=nodes, seed=seed, deadline=deadline
     )
@@ -278,8 +281,7 @@ def _propose(exclude: DynArray[uint256, MAX_N]) -> uint256:
 
 @internal
 def _uncommit(amount: uint256):
-    state: uint256 = self._state
-    self._state = (((state >> 128) - amount) << 128) | (state & (2**128 - 1))
+    self._state -= amount << COMMITTED_SHIFT
 
 
 # ---------------------------------------------------------------- lifecycle
@@ -493,14 +495,28 @@ def validator(validator_id: uint256) -> (uint256, bool, uint256, uint256, DynArr
 @view
 def validator_count() -> uint256:
     """@notice The last validator id (ids start at 1)."""
-    return self._state & (2**128 - 1)
+    return self._state & MASK64
+
+
+@external
+@view
+def cluster_size() -> uint256:
+    """@notice n of the next proposals; t = ⌈2n/3⌉."""
+    return (self._state >> SIZE_SHIFT) & 255
+
+
+@external
+@view
+def dkg_timeout() -> uint256:
+    """@notice Seconds a proposed cluster has to register."""
+    return (self._state >> TIMEOUT_SHIFT) & (2**32 - 1)
 
 
 @external
 @view
 def committed_ether() -> uint256:
     """@notice Buffer ETH promised to PROPOSED/REGISTERED validators."""
-    return self._state >> 128
+    return self._state >> COMMITTED_SHIFT
 
 
 @external

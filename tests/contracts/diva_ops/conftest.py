@@ -167,23 +167,25 @@ class Ops:
         boa.env.time_travel(seconds=FRAME)
         return self.oracle.current_ref_slot()
 
-    def report(self, **fields: Any) -> Report:
-        """A report for the current frame; unspecified figures keep the pool's accounting
-        unchanged (no rewards, nothing newly credited)."""
+    def report(self, reward: int = 0, **fields: Any) -> Report:
+        """A report for the current frame. By default every ETH sent to the beacon chain is
+        credited and shows up in the balance, plus `reward`; fields override."""
+        credited = fields.get("beacon_deposited", self.pool.deposited_ether())
+        newly = credited - self.pool.beacon_deposited_ether()
         defaults = {
             "ref_slot": self.oracle.current_ref_slot(),
-            "beacon_balance": self.pool.beacon_balance(),
-            "beacon_deposited": self.pool.beacon_deposited_ether(),
-            "active_validators": self.pool.beacon_validators(),
+            "beacon_balance": self.pool.beacon_balance() + newly + reward,
+            "beacon_deposited": credited,
+            "active_validators": self.validators.activated_count(),
             "exited_validators": self.oracle.last_exited_validators(),
             "vault_balance": 0,
         }
         defaults.update(fields)
         return Report(**defaults)
 
-    def agree(self, report: Report, voters: int | None = None) -> None:
-        """Committee members vote for the report's hash (default: all of them)."""
-        for member in self.committee[: len(self.committee) if voters is None else voters]:
+    def agree(self, report: Report, members: list[str] | None = None) -> None:
+        """Committee members (default: all) vote for the report's hash."""
+        for member in self.committee if members is None else members:
             with boa.env.prank(member):
                 self.oracle.vote(report.ref_slot, report.hash(), 0)
 
