@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nektar.beacon.chain.clock import SlotClock
 from nektar.beacon.chain.config import FAR_FUTURE_EPOCH
@@ -144,3 +147,30 @@ async def test_slot_clock_follows_wall_time() -> None:
     await asyncio.wait_for(clock.run(until_slot=2), timeout=10)
     assert node.current_slot() == 2
     assert node.block("head").block.message.slot >= 1
+
+
+_FUZZ_NODE = make_node(8)
+_FUZZ_NODE.advance_slots(3)
+
+ids = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.text(max_size=70),
+    st.binary(max_size=70),
+    st.sampled_from(["head", "genesis", "finalized", "0x" + "00" * 32, "0x12", "²", "٣"]),
+)
+
+
+@given(ids)
+def test_any_state_or_block_id_gives_an_answer_or_a_typed_error(state_id) -> None:
+    for query in (_FUZZ_NODE.state_ref, _FUZZ_NODE.block_root, _FUZZ_NODE.balances):
+        with contextlib.suppress(NotFound, InvalidRequest):
+            query(state_id)
+
+
+@given(st.lists(st.one_of(st.integers(-5, 2**64), st.binary(min_size=0, max_size=60)), max_size=5))
+def test_any_validator_ids_give_an_answer_or_a_typed_error(validator_ids) -> None:
+    try:
+        result = _FUZZ_NODE.validators("head", validator_ids)
+    except InvalidRequest:
+        return
+    assert all(0 <= info.index < 8 for info in result.data)

@@ -11,6 +11,7 @@ validators act through the API methods; when they don't, they simply miss their 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -100,6 +101,8 @@ from nektar.crypto.signing import (
     SyncCommitteeMessage,
     compute_signing_root,
 )
+
+log = logging.getLogger(__name__)
 
 INFINITY_SIGNATURE = b"\xc0" + b"\x00" * 95
 STATE_HISTORY = 64
@@ -242,7 +245,15 @@ class DevnetBeaconNode:
             self._advanced = {k: v for k, v in self._advanced.items() if k[1] >= slot - 1}
             proposer = self._state_at_slot(slot).proposer_index
             if proposer in self._managed:
-                self._managed_propose(slot, proposer)
+                try:
+                    self._managed_propose(slot, proposer)
+                except InvalidRequest as exc:  # never stop the clock: the slot stays empty
+                    log.error(
+                        "managed validator %d missed its proposal at slot %d: %s",
+                        proposer,
+                        slot,
+                        exc,
+                    )
 
     def attestation_deadline(self, slot: int) -> None:
         """Managed validators attest (and sign sync messages) for `slot`, once."""
@@ -361,7 +372,7 @@ class DevnetBeaconNode:
 
     def _resolve_state(self, state_id: StateId) -> tuple[BeaconState, bytes]:
         """(state, block root) for a Beacon API state id."""
-        if isinstance(state_id, str) and state_id.isdigit():
+        if isinstance(state_id, str) and state_id.isascii() and state_id.isdigit():
             state_id = int(state_id)
         if isinstance(state_id, int):
             if state_id < 0 or state_id > self._slot:
@@ -405,8 +416,7 @@ class DevnetBeaconNode:
             slot=state.slot,
             state_root=state_root,
             block_root=block_root,
-            finalized=(state.current_epoch <= self._finalized_epoch and state.slot > 0)
-            or state.slot == 0,
+            finalized=state.slot <= self._finalized_epoch * self.cfg.slots_per_epoch,
         )
 
     # ------------------------------------------------------------------ node / config
@@ -510,7 +520,7 @@ class DevnetBeaconNode:
     # ------------------------------------------------------------------ blocks
     def block_root(self, block_id: BlockId) -> bytes:
         with self._lock:
-            if isinstance(block_id, str) and block_id.isdigit():
+            if isinstance(block_id, str) and block_id.isascii() and block_id.isdigit():
                 block_id = int(block_id)
             if isinstance(block_id, int):
                 root = self._canonical.get(block_id)
@@ -733,9 +743,11 @@ class DevnetBeaconNode:
             if len(chosen) == limit:
                 break
             trial = scratch.copy()
+            batch = SignatureBatch()
             try:
-                apply(trial, item, SignatureBatch())
-            except (TransitionError, SignatureError):
+                apply(trial, item, batch)
+                batch.verify()
+            except (TransitionError, SignatureError, ValueError):
                 continue
             apply(scratch, item, SignatureBatch())
             chosen.append(item)
@@ -836,7 +848,8 @@ class DevnetBeaconNode:
             )
             parent = bytes(block.parent_root)
             if parent != self._head:
-                self._check_equivocation(header)
+                if self._header_signature_valid(header):
+                    self._check_equivocation(header)
                 raise InvalidRequest(
                     "block does not build on the head (the devnet keeps one chain)"
                 )
@@ -854,6 +867,18 @@ class DevnetBeaconNode:
             self._check_equivocation(header)
             self._import(root, signed_block, state, cursor + len(requests.deposits))
             return root
+
+    def _header_signature_valid(self, header: c.SignedBeaconBlockHeader) -> bool:
+        """Only signed headers can be slashing evidence: check before remembering one."""
+        state = self._state_at_slot(self._slot)
+        index = int(header.message.proposer_index)
+        if index >= len(state.validators):
+            return False
+        epoch = int(header.message.slot) // self.cfg.slots_per_epoch
+        root = compute_signing_root(
+            header.message.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER, epoch)
+        )
+        return bls.verify(state.validators[index].pubkey, root, bytes(header.signature))
 
     def _check_equivocation(self, header: c.SignedBeaconBlockHeader) -> None:
         slashing = self._detector.check_proposal(header)
@@ -883,6 +908,7 @@ class DevnetBeaconNode:
                 self._withdrawal_sink.pay(bytes(withdrawal.address), int(withdrawal.amount))
         self._prune_states(slot)
         self._prune_ops(state)
+        self._detector.prune(slot - 2 * self.cfg.slots_per_epoch)
         spe = self.cfg.slots_per_epoch
         epoch = slot // spe
         self._emit(BlockEvent(slot=slot, block=root))

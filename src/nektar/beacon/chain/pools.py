@@ -207,6 +207,10 @@ class SlashingDetector:
             return None
         return c.ProposerSlashing(signed_header_1=seen, signed_header_2=header)
 
+    def prune(self, min_slot: int) -> None:
+        """Forget proposals before `min_slot` (blocks that old can no longer be imported)."""
+        self.proposals = {k: h for k, h in self.proposals.items() if k[1] >= min_slot}
+
     def check_votes(self, vote: Vote) -> list[c.AttesterSlashing]:
         found: dict[bytes, c.AttesterSlashing] = {}
         for index in vote.indices:
