@@ -300,7 +300,7 @@ def g2_mul(point: G2Point, scalar: int) -> G2Point:
 
 
 def g1_lincomb(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
-    """sum scalars[i]·points[i] in G1 (blst multiplications are constant-time, so no MSM)."""
+    """sum scalars[i]·points[i] in G1 with constant-time multiplications (secret scalars)."""
     total = G1Point()
     for point, scalar in zip(points, scalars, strict=True):
         total = total + point.scalar_mul(scalar % CURVE_ORDER)
@@ -308,7 +308,7 @@ def g1_lincomb(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
 
 
 def g2_lincomb(points: Sequence[G2Point], scalars: Sequence[int]) -> G2Point:
-    """sum scalars[i]·points[i] in G2."""
+    """sum scalars[i]·points[i] in G2 with constant-time multiplications (secret scalars)."""
     total = G2Point()
     for point, scalar in zip(points, scalars, strict=True):
         total = total + point.scalar_mul(scalar % CURVE_ORDER)
