@@ -166,6 +166,15 @@ def _status(record: ValidatorRecord, balance: int, epoch: int) -> ValidatorStatu
     return ValidatorStatus.WITHDRAWAL_POSSIBLE if balance > 0 else ValidatorStatus.WITHDRAWAL_DONE
 
 
+def _by_subcommittee(positions: Sequence[int] | frozenset[int]) -> list[frozenset[int]]:
+    """Split sync-committee positions by subcommittee: every pooled sync signature covers one
+    subcommittee only, so contributions per subcommittee can be cut from the pool."""
+    groups: dict[int, set[int]] = {}
+    for p in positions:
+        groups.setdefault(p // SUBCOMMITTEE_SIZE, set()).add(p)
+    return [frozenset(g) for _, g in sorted(groups.items())]
+
+
 def _parse_root(value: str | bytes) -> bytes | None:
     if isinstance(value, bytes):
         return value if len(value) == 32 else None
@@ -314,8 +323,9 @@ class DevnetBeaconNode:
         root = compute_signing_root(
             Root(head).hash_tree_root(), state.domain(DOMAIN_SYNC_COMMITTEE)
         )
-        members = [state.pubkey_index[committee[p]] for p in positions]
-        self._sync.add(slot, head, frozenset(positions), self._sign_sum(members, root))
+        for part in _by_subcommittee(positions):
+            members = [state.pubkey_index[committee[p]] for p in part]
+            self._sync.add(slot, head, part, self._sign_sum(members, root))
 
     # ------------------------------------------------------------------ deposits / withdrawals
     def _poll_deposits(self) -> None:
@@ -807,9 +817,7 @@ class DevnetBeaconNode:
         with self._lock:
             start = subcommittee_index * SUBCOMMITTEE_SIZE
             within = frozenset(range(start, start + SUBCOMMITTEE_SIZE))
-            parts = self._sync.parts.get((slot, beacon_block_root), [])
-            restricted = [(pos & within, sig) for pos, sig in parts if pos <= within]
-            best = self._sync.best(slot, beacon_block_root, within) if restricted else None
+            best = self._sync.best(slot, beacon_block_root, within)
             if best is None:
                 raise NotFound("no sync committee messages for that slot, root and subcommittee")
             positions, signature = best
@@ -1173,8 +1181,9 @@ class DevnetBeaconNode:
                 prepared[n] = (msg, positions)
             for n in self._run_batch(checks, errors):
                 msg, positions = prepared[n]
-                signature = bls.aggregate([bytes(msg.signature)] * len(positions))
-                self._sync.add(int(msg.slot), bytes(msg.beacon_block_root), positions, signature)
+                for part in _by_subcommittee(positions):
+                    signature = bls.aggregate([bytes(msg.signature)] * len(part))
+                    self._sync.add(int(msg.slot), bytes(msg.beacon_block_root), part, signature)
             self._raise(errors)
 
     def submit_contributions(self, contributions: Sequence[c.SignedContributionAndProof]) -> None:

@@ -125,7 +125,8 @@ def electra_attestation(
 
 
 class SyncPool:
-    """Sync-committee signatures per (slot, block root), as position sets of the committee."""
+    """Sync-committee signatures per (slot, block root), as position sets of the committee.
+    The node adds parts that each lie within one subcommittee."""
 
     def __init__(self) -> None:
         self.parts: dict[tuple[int, bytes], list[Signed]] = {}
