@@ -23,6 +23,7 @@ from pathlib import Path
 from nektar.beacon.chain.clock import SlotClock
 from nektar.beacon.chain.config import BeaconConfig, devnet_chain
 from nektar.beacon.chain.genesis import GenesisValidator, genesis_state
+from nektar.beacon.chain.interface import NotFound
 from nektar.beacon.chain.node import DevnetBeaconNode
 from nektar.beacon.server import BeaconAPIServer
 from nektar.crypto import bls, dkg
@@ -273,11 +274,38 @@ class Devnet:
         threading.Thread(target=loop, daemon=True).start()
 
     def participation(self, epoch: int) -> dict[int, int]:
-        """Participation flags of the cluster validators in `epoch`, once epoch + 1 is over
-        (attestations of an epoch's last slots are included in the next epoch)."""
-        self.wait_epoch(epoch + 2)
+        """Participation flags of the cluster validators in `epoch`: as soon as all are set
+        once the epoch is over, else when epoch + 1 is over (the last chance of inclusion)."""
+        first_of_next = (epoch + 1) * self.slots_per_epoch
+        self.wait_epoch(epoch + 1)
+        while self.current_epoch() < epoch + 2:
+            seen = dict(self.flags.get(epoch, {}))
+            if self.node.current_slot() > first_of_next and seen and all(seen.values()):
+                return seen
+            time.sleep(0.1)
         time.sleep(0.3)
         return dict(self.flags.get(epoch, {}))
+
+    def cluster_proposals(self) -> list[int]:
+        """Slots of canonical blocks proposed by the cluster's validators."""
+        mine = set(self.cluster_indices())
+        slots = []
+        for slot in range(1, self.node.current_slot() + 1):
+            try:
+                header = self.node.header(slot).header.message
+            except NotFound:
+                continue
+            if int(header.proposer_index) in mine:
+                slots.append(slot)
+        return slots
+
+    def stinger(self, op: Operator, *args: str) -> subprocess.Popen[bytes]:
+        """Run a `stinger` command against node `op` (its data directory)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "nektar.cli.stinger", *args, "--data-dir", str(op.datadir)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
 
     def missed(self, epochs: range) -> list[tuple[int, int]]:
         """(epoch, validator index) of every cluster attestation not included."""

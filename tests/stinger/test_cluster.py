@@ -79,6 +79,26 @@ def test_byzantine_partials_are_dropped_and_named(devnet: Devnet) -> None:
     assert devnet.node.pool_attester_slashings() == []
 
 
+def test_blocks_proposed_by_the_cluster(devnet: Devnet) -> None:
+    """Randao reveal and block signed by threshold: the chain holds the cluster's blocks."""
+    assert devnet.cluster_proposals()
+
+
+def test_voluntary_exit_signed_by_three_operators(devnet: Devnet) -> None:
+    pubkey = "0x" + devnet.pubkeys[0].hex()
+    index = devnet.cluster_indices()[0]
+    commands = [
+        devnet.stinger(op, "exit", "--validator", pubkey, "--timeout", "20")
+        for op in devnet.operators[:3]
+    ]
+    outputs = [c.communicate(timeout=60)[0].decode() for c in commands]
+    assert all(c.returncode == 0 for c in commands), outputs
+    assert all("submitted" in out for out in outputs)
+    exits = devnet.node.pool_voluntary_exits()
+    status = devnet.node.validator("head", index).status.value
+    assert any(int(e.message.validator_index) == index for e in exits) or "exit" in status
+
+
 def _assert_history_not_slashable(path: Path, net: Devnet) -> None:
     """Every attestation pair in the node's history is neither a double nor a surround vote."""
     root = net.node.genesis().genesis_validators_root
