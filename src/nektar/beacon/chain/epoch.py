@@ -160,37 +160,57 @@ def process_inactivity_updates(state: BeaconState) -> None:
 
 
 def process_rewards_and_penalties(state: BeaconState) -> None:
+    """Altair: the flag deltas, then the inactivity deltas, each applied in turn (a penalty
+    never takes a balance below zero, exactly as the spec's sequential application)."""
     if state.current_epoch == GENESIS_EPOCH:
         return
-    cfg = state.cfg
-    n = len(state.validators)
-    rewards = [0] * n
-    penalties = [0] * n
     eligible = eligible_validator_indices(state)
-    leaking = is_in_inactivity_leak(state)
-    active_increments = state.total_active_balance() // cfg.effective_balance_increment
+    deltas = [
+        flag_index_deltas(state, flag, weight, eligible)
+        for flag, weight in enumerate(PARTICIPATION_FLAG_WEIGHTS)
+    ]
+    deltas.append(({}, inactivity_penalty_deltas(state, eligible)))
+    balances = state.balances
+    for rewards, penalties in deltas:
+        for i, amount in rewards.items():
+            balances[i] += amount
+        for i, amount in penalties.items():
+            balances[i] = max(0, balances[i] - amount)
+
+
+def flag_index_deltas(
+    state: BeaconState, flag_index: int, weight: int, eligible: list[int]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """get_flag_index_deltas: (rewards, penalties) by validator index."""
+    inc = state.cfg.effective_balance_increment
+    active_increments = state.total_active_balance() // inc
     per_increment = state.base_reward_per_increment()
-    inc = cfg.effective_balance_increment
-    base = {i: state.validators[i].effective_balance // inc * per_increment for i in eligible}
-    for flag_index, weight in enumerate(PARTICIPATION_FLAG_WEIGHTS):
-        participating = unslashed_participating_indices(state, flag_index, state.previous_epoch)
-        participating_increments = state.total_balance(participating) // inc
-        for i in eligible:
-            if i in participating:
-                if not leaking:
-                    numerator = base[i] * weight * participating_increments
-                    rewards[i] += numerator // (active_increments * WEIGHT_DENOMINATOR)
-            elif flag_index != TIMELY_HEAD_FLAG_INDEX:
-                penalties[i] += base[i] * weight // WEIGHT_DENOMINATOR
+    participating = unslashed_participating_indices(state, flag_index, state.previous_epoch)
+    participating_increments = state.total_balance(participating) // inc
+    leaking = is_in_inactivity_leak(state)
+    rewards: dict[int, int] = {}
+    penalties: dict[int, int] = {}
+    for i in eligible:
+        base = state.validators[i].effective_balance // inc * per_increment
+        if i in participating:
+            if not leaking:
+                numerator = base * weight * participating_increments
+                rewards[i] = numerator // (active_increments * WEIGHT_DENOMINATOR)
+        elif flag_index != TIMELY_HEAD_FLAG_INDEX:
+            penalties[i] = base * weight // WEIGHT_DENOMINATOR
+    return rewards, penalties
+
+
+def inactivity_penalty_deltas(state: BeaconState, eligible: list[int]) -> dict[int, int]:
+    """get_inactivity_penalty_deltas (Bellatrix quotient)."""
+    cfg = state.cfg
     target = unslashed_participating_indices(state, TIMELY_TARGET_FLAG_INDEX, state.previous_epoch)
     denominator = cfg.inactivity_score_bias * cfg.inactivity_penalty_quotient
-    for i in eligible:
-        if i not in target:
-            numerator = state.validators[i].effective_balance * state.inactivity_scores[i]
-            penalties[i] += numerator // denominator
-    balances = state.balances
-    for i in range(n):
-        balances[i] = max(0, balances[i] + rewards[i] - penalties[i])
+    return {
+        i: state.validators[i].effective_balance * state.inactivity_scores[i] // denominator
+        for i in eligible
+        if i not in target
+    }
 
 
 # -- registry --------------------------------------------------------------------------------
