@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -106,6 +107,7 @@ log = logging.getLogger(__name__)
 
 INFINITY_SIGNATURE = b"\xc0" + b"\x00" * 95
 STATE_HISTORY = 64
+PAID_WITHDRAWALS_KEPT = 65_536
 SUBCOMMITTEE_SIZE = SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT
 ATTESTATION_PROPAGATION_SLOT_RANGE = 32
 NODE_VERSION = "Nektar/devnet-0.1"
@@ -225,7 +227,8 @@ class DevnetBeaconNode:
         self._exits: dict[int, c.SignedVoluntaryExit] = {}
         self._subs: list[_Subscription] = []
         self._finalized_epoch = 0
-        self.paid_withdrawals: list[c.Withdrawal] = []
+        # The most recent withdrawals paid out (for tests and the devnet summary).
+        self.paid_withdrawals: deque[c.Withdrawal] = deque(maxlen=PAID_WITHDRAWALS_KEPT)
 
     # ------------------------------------------------------------------ slot driving
     def advance_slots(self, count: int = 1) -> int:
