@@ -77,6 +77,7 @@ from nektar.beacon.chain.shuffling import sha256
 from nektar.beacon.chain.signatures import SignatureBatch, SignatureError
 from nektar.beacon.chain.sources import DepositSource, WithdrawalSink
 from nektar.beacon.chain.state import BeaconState, ValidatorRecord
+from nektar.chain import ChainError
 from nektar.crypto import bls
 from nektar.crypto.signing import (
     DOMAIN_AGGREGATE_AND_PROOF,
@@ -250,7 +251,10 @@ class DevnetBeaconNode:
             for missed in range(self._slot, slot):
                 self.attestation_deadline(missed)
             self._slot = slot
-            self._poll_deposits()
+            try:
+                self._poll_deposits()
+            except ChainError as exc:  # the EVM is unreachable: retry next slot, keep going
+                log.warning("could not read deposits at slot %d: %s", slot, exc)
             keep = max(0, slot - ATTESTATION_PROPAGATION_SLOT_RANGE)
             self._attestations.prune(keep)
             self._sync.prune(slot - 2)
