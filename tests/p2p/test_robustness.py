@@ -6,6 +6,8 @@ import asyncio
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nektar.crypto.node_key import NodeKey
 from nektar.p2p import DropReason, Host, HostConfig, PeerUnavailableError
@@ -204,3 +206,55 @@ async def test_initiator_refuses_responder_not_in_allow_list() -> None:
                 authorize=lambda peer: peer == b"\x00" * 20,
             )
         writer.close()
+
+
+FINAL = 2**63
+_kinds = st.sampled_from(Kind)
+_frames = st.lists(
+    st.one_of(
+        st.binary(max_size=80),  # authentic ciphertext of arbitrary plaintext
+        st.builds(
+            lambda kind, seq, rid, pid, payload: Envelope(kind, rid, seq, 0, pid, payload).encode(),
+            _kinds,
+            st.integers(0, 40),
+            st.integers(0, 5),
+            st.sampled_from(["echo/1", "nobody/1", ""]),
+            st.binary(max_size=40),
+        ),
+    ),
+    max_size=25,
+)
+
+
+async def _fuzz_session(plaintexts: list[bytes]) -> None:
+    keys = [NodeKey.generate(), NodeKey.generate()]
+    target = Host(keys[0], allowed=[keys[1].address], config=CONFIG)
+    target.register("echo/1", echo)
+    async with target:
+        reader, writer = await asyncio.open_connection(*target.listen_address)
+        session = await handshake(
+            reader, writer, StaticKey(keys[1]), 1, initiator=True, authorize=lambda p: True
+        )
+        session.decoder.max_body = 1 << 20
+        for plaintext in [
+            *plaintexts,
+            Envelope(Kind.REQUEST, FINAL, FINAL, 0, "echo/1", b"!").encode(),
+        ]:
+            writer.write(encode_frame(session.channel.seal(plaintext)))
+        async with asyncio.timeout(3):
+            answered = False
+            while not answered:
+                session.decoder.push(await reader.read(65536))
+                while (body := session.decoder.pop()) is not None:
+                    env = decode_envelope(session.channel.open(body))
+                    answered |= env.kind is Kind.RESPONSE and env.request_id == FINAL
+        assert target.stats.frames_received == len(plaintexts) + 1
+        assert target.is_connected(keys[1].address)
+        writer.close()
+
+
+@given(_frames)
+def test_fuzz_authenticated_stream_never_breaks_the_host(plaintexts: list[bytes]) -> None:
+    """Any sequence of authentic frames (junk, replays, stray responses, pings, unknown
+    protocols) is handled or dropped; the session survives and still answers a request."""
+    asyncio.run(_fuzz_session(plaintexts))
