@@ -90,7 +90,7 @@ def test_instance_id_rejects_bad_keys() -> None:
 
 
 @given(st.binary(max_size=600))
-def test_random_bytes_raise_only_message_error(data: bytes) -> None:
+def test_fuzz_random_bytes_raise_only_message_error(data: bytes) -> None:
     try:
         decoded = QbftMessage.decode(data)
     except MessageError:
@@ -99,7 +99,7 @@ def test_random_bytes_raise_only_message_error(data: bytes) -> None:
 
 
 @given(messages, st.data())
-def test_corrupted_encodings_raise_only_message_error(message: QbftMessage, data) -> None:
+def test_fuzz_corrupted_encodings_raise_only_message_error(message: QbftMessage, data) -> None:
     raw = bytearray(message.encode())
     for _ in range(data.draw(st.integers(1, 4))):
         at = data.draw(st.integers(0, len(raw) - 1))
