@@ -7,6 +7,8 @@ and, at the boundary, epoch processing), block production, block import (state t
 with one batched signature verification per block), attestation data, and the submission of
 the slot's attestations (one batch verification for all of them, then pooling/aggregation).
 Not timed: the validators' own signing (done by the "validator clients" of the benchmark).
+The metric is the process's CPU time per slot (the goal is stated for one core, and the
+benchmark machine is shared); wall time is printed alongside.
 
 Goal (issue 7): 1,000 validators at 2-second slots on one core with under 50% of the slot
 spent, i.e. beacon.slot_1000v_ms < 1000.
@@ -51,36 +53,50 @@ def _node(count: int) -> tuple[DevnetBeaconNode, list[int]]:
     return DevnetBeaconNode(genesis_state(cfg, cfg.chain.genesis_time, validators)), secrets
 
 
-def _run_slot(node: DevnetBeaconNode, secrets: list[int]) -> float:
-    """One slot of a fully participating network; returns the node's time in seconds."""
-    spent = 0.0
-    started = time.perf_counter()
-    node.advance_slots(1)
-    slot = node.current_slot()
-    state = node.signing_state()
-    proposer = state.proposer_index
-    spent += time.perf_counter() - started
+class _Timer:
+    """Accumulates the node's share of a slot: CPU time of this process (what "on one core"
+    means on a shared machine) and wall time (affected by other processes' load)."""
+
+    def __init__(self) -> None:
+        self.cpu = 0.0
+        self.wall = 0.0
+
+    def __enter__(self) -> _Timer:
+        self._cpu, self._wall = time.process_time(), time.perf_counter()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.cpu += time.process_time() - self._cpu
+        self.wall += time.perf_counter() - self._wall
+
+
+def _run_slot(node: DevnetBeaconNode, secrets: list[int]) -> _Timer:
+    """One slot of a fully participating network; returns the node's time."""
+    timer = _Timer()
+    with timer:
+        node.advance_slots(1)
+        slot = node.current_slot()
+        state = node.signing_state()
+        proposer = state.proposer_index
     epoch = slot // node.cfg.slots_per_epoch
     reveal = bls.sign(
         secrets[proposer],
         compute_signing_root(Epoch(epoch).hash_tree_root(), state.domain(DOMAIN_RANDAO)),
     )
-    started = time.perf_counter()
-    block = node.produce_block(slot, reveal).block
-    spent += time.perf_counter() - started
+    with timer:
+        block = node.produce_block(slot, reveal).block
     signature = bls.sign(
         secrets[proposer],
         compute_signing_root(block.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER)),
     )
-    started = time.perf_counter()
-    node.submit_block(SignedBeaconBlock(message=block, signature=signature))
-    data = node.attestation_data(slot, 0)
-    state = node.signing_state()
-    committees = [
-        (ci, state.beacon_committee(slot, ci))
-        for ci in range(state.committee_count_per_slot(epoch))
-    ]
-    spent += time.perf_counter() - started
+    with timer:
+        node.submit_block(SignedBeaconBlock(message=block, signature=signature))
+        data = node.attestation_data(slot, 0)
+        state = node.signing_state()
+        committees = [
+            (ci, state.beacon_committee(slot, ci))
+            for ci in range(state.committee_count_per_slot(epoch))
+        ]
     root = compute_signing_root(data.hash_tree_root(), state.domain(DOMAIN_BEACON_ATTESTER, epoch))
     singles = [
         SingleAttestation(
@@ -92,40 +108,39 @@ def _run_slot(node: DevnetBeaconNode, secrets: list[int]) -> float:
         for ci, committee in committees
         for v in committee
     ]
-    started = time.perf_counter()
-    node.submit_attestations(singles)
-    return spent + time.perf_counter() - started
+    with timer:
+        node.submit_attestations(singles)
+    return timer
 
 
 def run() -> dict[str, float]:
     console = Console()
     results: dict[str, float] = {}
     table = Table(title="devnet beacon chain: slot processing, all validators attesting")
-    for column in (
-        "validators",
-        "slots",
-        "mean ms/slot",
-        "max ms/slot",
-        "share of 2 s slot",
-        "goal",
-    ):
+    columns = ("validators", "slots", "CPU ms/slot", "max", "wall ms/slot", "of a 2 s slot", "goal")
+    for column in columns:
         table.add_column(column)
     for count, slots in SIZES:
         node, secrets = _node(count)
         _run_slot(node, secrets)  # warm caches (pubkeys, first committees)
-        times = [_run_slot(node, secrets) for _ in range(slots)]
-        mean_ms = 1000 * sum(times) / len(times)
+        timers = [_run_slot(node, secrets) for _ in range(slots)]
+        cpu_ms = 1000 * sum(t.cpu for t in timers) / slots
+        wall_ms = 1000 * sum(t.wall for t in timers) / slots
         goal = GOAL_MS.get(count)
-        results[f"beacon.slot_{count}v_ms"] = mean_ms
+        results[f"beacon.slot_{count}v_ms"] = cpu_ms
         table.add_row(
             f"{count:,}",
             str(slots),
-            f"{mean_ms:.1f}",
-            f"{1000 * max(times):.1f}",
-            f"{mean_ms / 2000:.0%}",
-            f"< {goal:.0f} ms ({mean_ms / goal:.2f}x)" if goal else "-",
+            f"{cpu_ms:.1f}",
+            f"{1000 * max(t.cpu for t in timers):.1f}",
+            f"{wall_ms:.1f}",
+            f"{cpu_ms / 2000:.0%}",
+            f"< {goal:.0f} ms ({cpu_ms / goal:.2f}x)" if goal else "-",
         )
     console.print(table)
+    console.print(
+        "CPU time of this process (one core); wall time includes waiting for other processes."
+    )
     return results
 
 

@@ -74,7 +74,12 @@ from nektar.beacon.chain.pools import (
     electra_attestation,
 )
 from nektar.beacon.chain.shuffling import sha256
-from nektar.beacon.chain.signatures import SignatureBatch, SignatureError
+from nektar.beacon.chain.signatures import (
+    SignatureBatch,
+    SignatureError,
+    compress,
+    sum_signatures,
+)
 from nektar.beacon.chain.sources import DepositSource, WithdrawalSink
 from nektar.beacon.chain.state import BeaconState, ValidatorRecord
 from nektar.chain import ChainError
@@ -315,7 +320,7 @@ class DevnetBeaconNode:
             committee = state.beacon_committee(slot, index)
             positions = [p for p, v in enumerate(committee) if v in self._managed]
             if positions:
-                sig = self._sign_sum([committee[p] for p in positions], root)
+                sig = bls.decode_signature(self._sign_sum([committee[p] for p in positions], root))
                 self._attestations.add_aggregate(
                     data, index, len(committee), frozenset(positions), sig
                 )
@@ -332,7 +337,7 @@ class DevnetBeaconNode:
         )
         for part in _by_subcommittee(positions):
             members = [state.pubkey_index[committee[p]] for p in part]
-            self._sync.add(slot, head, part, self._sign_sum(members, root))
+            self._sync.add(slot, head, part, bls.decode_signature(self._sign_sum(members, root)))
 
     # ------------------------------------------------------------------ deposits / withdrawals
     def _poll_deposits(self) -> None:
@@ -805,7 +810,9 @@ class DevnetBeaconNode:
             return c.SyncAggregate(sync_committee_signature=INFINITY_SIGNATURE)
         positions, signature = best
         bits = [p in positions for p in range(SYNC_COMMITTEE_SIZE)]
-        return c.SyncAggregate(sync_committee_bits=bits, sync_committee_signature=signature)
+        return c.SyncAggregate(
+            sync_committee_bits=bits, sync_committee_signature=compress(signature)
+        )
 
     def aggregate_attestation(
         self, slot: int, attestation_data_root: bytes, committee_index: int
@@ -833,7 +840,7 @@ class DevnetBeaconNode:
                 beacon_block_root=beacon_block_root,
                 subcommittee_index=subcommittee_index,
                 aggregation_bits=[start + i in positions for i in range(SUBCOMMITTEE_SIZE)],
-                signature=signature,
+                signature=compress(signature),
             )
 
     def beacon_committee_selections(
@@ -1030,6 +1037,7 @@ class DevnetBeaconNode:
             errors: list[ItemError] = []
             batch = SignatureBatch()
             owners: list[int] = []
+            place: dict[int, int] = {}
             prepared = {}
             by_data: dict[bytes, tuple[BeaconState, bytes, Vote] | Exception] = {}
             for n, att in enumerate(attestations):
@@ -1062,6 +1070,7 @@ class DevnetBeaconNode:
                 except (InvalidRequest, TransitionError, ValueError) as exc:
                     errors.append(ItemError(n, str(exc)))
                     continue
+                place[n] = len(batch.items)
                 batch.add("attestation", pubkey, signing_root, signature)
                 owners.append(n)
                 vote = template.for_others([attester], signature)
@@ -1076,9 +1085,8 @@ class DevnetBeaconNode:
                 if problem:
                     errors.append(ItemError(n, problem))
                     continue
-                self._attestations.add_single(
-                    att.data, int(att.committee_index), size, pos, vote.signature
-                )
+                point = batch.signature_point(place[n])
+                self._attestations.add_single(att.data, int(att.committee_index), size, pos, point)
                 self._emit(AttestationEvent(att))
             self._raise(errors)
 
@@ -1139,16 +1147,15 @@ class DevnetBeaconNode:
                 checks.append((n, batch))
                 positions = frozenset(p for p, v in enumerate(committee) if v in set(indices))
                 vote = Vote.of(indices, data, bytes(aggregate.signature))
-                prepared[n] = (aggregate, ci, len(committee), positions, vote)
+                point = batch.items[-1][3]  # the aggregate's own signature, added last
+                prepared[n] = (aggregate, ci, len(committee), positions, vote, point)
             for n in sorted(self._run_batch(checks, errors)):
-                aggregate, ci, size, positions, vote = prepared[n]
+                aggregate, ci, size, positions, vote, point = prepared[n]
                 problem = self._note_votes(vote)
                 if problem:
                     errors.append(ItemError(n, problem))
                     continue
-                self._attestations.add_aggregate(
-                    aggregate.data, ci, size, positions, bytes(aggregate.signature)
-                )
+                self._attestations.add_aggregate(aggregate.data, ci, size, positions, point)
                 self._emit(AttestationEvent(aggregate))
             self._raise(errors)
 
@@ -1185,11 +1192,11 @@ class DevnetBeaconNode:
                     errors.append(ItemError(n, str(exc)))
                     continue
                 checks.append((n, batch))
-                prepared[n] = (msg, positions)
+                prepared[n] = (msg, positions, batch.items[0][3])
             for n in self._run_batch(checks, errors):
-                msg, positions = prepared[n]
+                msg, positions, point = prepared[n]
                 for part in _by_subcommittee(positions):
-                    signature = bls.aggregate([bytes(msg.signature)] * len(part))
+                    signature = sum_signatures([point] * len(part))
                     self._sync.add(int(msg.slot), bytes(msg.beacon_block_root), part, signature)
             self._raise(errors)
 
@@ -1264,14 +1271,11 @@ class DevnetBeaconNode:
                     continue
                 checks.append((n, batch))
                 positions = frozenset(start + i for i, bit in enumerate(bits) if bit)
-                prepared[n] = (contribution, positions)
+                prepared[n] = (contribution, positions, batch.items[-1][3])
             for n in self._run_batch(checks, errors):
-                contribution, positions = prepared[n]
+                contribution, positions, point = prepared[n]
                 self._sync.add(
-                    int(contribution.slot),
-                    bytes(contribution.beacon_block_root),
-                    positions,
-                    bytes(contribution.signature),
+                    int(contribution.slot), bytes(contribution.beacon_block_root), positions, point
                 )
             self._raise(errors)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from remerkleable.bitfields import Bitlist, Bitvector
 
 from nektar.beacon.chain import containers as c
+from nektar.beacon.chain.signatures import compress, sum_signatures
 from nektar.crypto import bls
 from nektar.crypto.signing import (
     MAX_COMMITTEES_PER_SLOT,
@@ -22,7 +23,9 @@ from nektar.crypto.signing import (
     AttestationData,
 )
 
-Signed = tuple[frozenset[int], bytes]
+# Participant positions and their aggregate signature, kept decoded (a G2 point): pooled
+# signatures are summed many times and compressed only when a message is built.
+Signed = tuple[frozenset[int], bls.G2Point]
 
 
 def merge_disjoint(parts: Iterable[Signed]) -> Signed | None:
@@ -31,12 +34,12 @@ def merge_disjoint(parts: Iterable[Signed]) -> Signed | None:
     if not ordered:
         return None
     covered: set[int] = set()
-    signatures: list[bytes] = []
+    signatures: list[bls.G2Point] = []
     for positions, signature in ordered:
         if positions and covered.isdisjoint(positions):
             covered |= positions
             signatures.append(signature)
-    return frozenset(covered), bls.aggregate(signatures)
+    return frozenset(covered), sum_signatures(signatures)
 
 
 @dataclass
@@ -46,7 +49,7 @@ class CommitteeVotes:
     data: AttestationData
     committee_index: int
     committee_size: int
-    singles: dict[int, bytes] = field(default_factory=dict)
+    singles: dict[int, bls.G2Point] = field(default_factory=dict)
     aggregates: list[Signed] = field(default_factory=list)
     _best: Signed | None = None
 
@@ -70,7 +73,7 @@ class AttestationPool:
         return entry
 
     def add_single(
-        self, data: AttestationData, committee_index: int, size: int, pos: int, sig: bytes
+        self, data: AttestationData, committee_index: int, size: int, pos: int, sig: bls.G2Point
     ) -> None:
         entry = self._entry(data, committee_index, size)
         entry.singles[pos] = sig
@@ -82,7 +85,7 @@ class AttestationPool:
         committee_index: int,
         size: int,
         positions: frozenset[int],
-        sig: bytes,
+        sig: bls.G2Point,
     ) -> None:
         entry = self._entry(data, committee_index, size)
         entry.aggregates.append((positions, sig))
@@ -119,7 +122,7 @@ def electra_attestation(
     return Attestation(
         aggregation_bits=Bitlist[MAX_VALIDATORS_PER_COMMITTEE * MAX_COMMITTEES_PER_SLOT](*bits),
         data=data,
-        signature=bls.aggregate([sig for _, (_, sig) in parts]),
+        signature=compress(sum_signatures(sig for _, (_, sig) in parts)),
         committee_bits=Bitvector[MAX_COMMITTEES_PER_SLOT](*committee_bits),
     )
 
@@ -131,7 +134,7 @@ class SyncPool:
     def __init__(self) -> None:
         self.parts: dict[tuple[int, bytes], list[Signed]] = {}
 
-    def add(self, slot: int, root: bytes, positions: frozenset[int], sig: bytes) -> None:
+    def add(self, slot: int, root: bytes, positions: frozenset[int], sig: bls.G2Point) -> None:
         self.parts.setdefault((slot, root), []).append((positions, sig))
 
     def best(self, slot: int, root: bytes, within: frozenset[int] | None = None) -> Signed | None:
