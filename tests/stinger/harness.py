@@ -299,6 +299,22 @@ class Devnet:
                 slots.append(slot)
         return slots
 
+    def cluster_sync_blocks(self) -> list[int]:
+        """Slots of blocks whose sync aggregate carries every cluster validator's positions."""
+        mine = set(self.pubkeys)
+        slots = []
+        for slot in range(2, self.node.current_slot() + 1):
+            try:
+                block = self.node.block(slot).block.message
+            except NotFound:
+                continue
+            committee = self.node.signing_state(slot - 1).current_sync_committee
+            bits = block.body.sync_aggregate.sync_committee_bits
+            positions = [p for p, pk in enumerate(committee) if pk in mine]
+            if positions and all(bits[p] for p in positions):
+                slots.append(slot)
+        return slots
+
     def stinger(self, op: Operator, *args: str) -> subprocess.Popen[bytes]:
         """Run a `stinger` command against node `op` (its data directory)."""
         return subprocess.Popen(

@@ -84,6 +84,10 @@ def test_blocks_proposed_by_the_cluster(devnet: Devnet) -> None:
     assert devnet.cluster_proposals()
 
 
+def test_sync_committee_messages_included(devnet: Devnet) -> None:
+    assert devnet.cluster_sync_blocks()
+
+
 def test_voluntary_exit_signed_by_three_operators(devnet: Devnet) -> None:
     pubkey = "0x" + devnet.pubkeys[0].hex()
     index = devnet.cluster_indices()[0]

@@ -2,7 +2,8 @@
 
 `GET /status` (JSON: identity, slot, validators, peers, recent duty outcomes),
 `GET /metrics` (Prometheus text), `POST /exit` (`{"pubkey": "0x…", "epoch": n}`: sign this
-node's share of a voluntary exit and wait for the cluster's threshold signature).
+node's share of a voluntary exit and wait for the cluster's threshold signature), and the
+Web3Signer-compatible remote-signing routes (`remotesigner.py`).
 Metrics are also served alone on the metrics port.
 """
 
@@ -51,6 +52,8 @@ def status_app(node: StingerNode) -> web.Application:
     app.router.add_get("/status", status)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/exit", exit_validator)
+    if node.remote_signer is not None:
+        node.remote_signer.add_routes(app)
     return app
 
 

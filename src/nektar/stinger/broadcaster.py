@@ -13,7 +13,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from nektar.beacon.chain.containers import SignedBeaconBlock, SignedVoluntaryExit
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.client.api import BeaconAPIError
-from nektar.crypto.signing import SignedAggregateAndProof, SingleAttestation
+from nektar.crypto.signing import (
+    SignedAggregateAndProof,
+    SingleAttestation,
+    SyncCommitteeMessage,
+)
 
 log = logging.getLogger("nektar.stinger.broadcaster")
 
@@ -43,6 +47,13 @@ class Broadcaster:
             "aggregator",
             len(aggregates),
             lambda: self.client.submit_aggregate_and_proofs(aggregates),
+        )
+
+    async def sync_messages(self, messages: Sequence[SyncCommitteeMessage]) -> bool:
+        return await self._submit(
+            "sync_message",
+            len(messages),
+            lambda: self.client.submit_sync_committee_messages(messages),
         )
 
     async def exit(self, signed: SignedVoluntaryExit) -> bool:

@@ -20,6 +20,7 @@ class DutyType(IntEnum):
     SELECTION = 4  # partial selection proofs, combined to learn who aggregates
     AGGREGATOR = 5  # consensus on the aggregates, sign AggregateAndProof
     EXIT = 6  # voluntary exit (no consensus: the message is fixed by its epoch)
+    SYNC_MESSAGE = 7  # consensus on the head block root, sign it
 
 
 @dataclass(frozen=True, order=True)

@@ -12,6 +12,7 @@ from nektar.crypto.signing import Attestation, AttestationData
 from nektar.stinger.metrics import Metrics
 
 RETRY_DELAY = 0.1
+FAR_FUTURE_EPOCH = 2**64 - 1
 
 
 class Fetcher:
@@ -41,6 +42,14 @@ class Fetcher:
         produced = await self.client.produce_block(slot, randao_reveal, graffiti)
         self.metrics.stage_latency.labels("fetch").observe(time.monotonic() - started)
         return produced
+
+    async def exiting(self, index: int) -> bool:
+        """Whether the validator's exit is already on chain (initiated or done)."""
+        info = await self.client.validator(index)
+        return info.validator.exit_epoch != FAR_FUTURE_EPOCH
+
+    async def head_root(self) -> bytes:
+        return await self.client.block_root("head")
 
     async def aggregate(self, data_root: bytes, slot: int, committee_index: int) -> Attestation:
         return await self.client.aggregate_attestation(data_root, slot, committee_index)

@@ -35,6 +35,7 @@ from nektar.stinger.dutystore import DutyStore
 from nektar.stinger.fetcher import Fetcher
 from nektar.stinger.metrics import Metrics
 from nektar.stinger.parsigex import ParSigEx
+from nektar.stinger.remotesigner import RemoteSigner
 from nektar.stinger.scheduler import Scheduler
 from nektar.stinger.signer import Signer
 from nektar.stinger.workflow import Workflow, committee_of
@@ -70,6 +71,7 @@ class StingerNode:
         self.clock: SlotClock | None = None
         self.workflow: Workflow | None = None
         self.scheduler: Scheduler | None = None
+        self.remote_signer: RemoteSigner | None = None
         self._closables: list[Any] = []
         self.started_at = time.time()
 
@@ -118,6 +120,13 @@ class StingerNode:
         dutystore = DutyStore(self.datadir.duty_db)
         self._closables += [protection, dutystore]
         aggregator = Aggregator()
+        parsigex = ParSigEx(
+            self.host,
+            self.clusters.validators.get,
+            aggregator,
+            self.metrics,
+            self.settings.fault,
+        )
         consensus = ConsensusService(
             self.host, self.key, self.metrics, round_timeout=max(0.2, slot_duration / 4)
         )
@@ -127,16 +136,19 @@ class StingerNode:
             consensus=consensus,
             dutystore=dutystore,
             signer=Signer(chain, protection, self.metrics),
-            parsigex=ParSigEx(
-                self.host,
-                lambda pk: self.clusters.validators.get(pk),
-                aggregator,
-                self.metrics,
-                self.settings.fault,
-            ),
+            parsigex=parsigex,
             aggregator=aggregator,
             broadcaster=Broadcaster(self.client),
             metrics=self.metrics,
+        )
+        self.remote_signer = RemoteSigner(
+            self.clusters.validators.get,
+            lambda: list(self.clusters.validators),
+            protection,
+            parsigex,
+            aggregator,
+            chain.slots_per_epoch,
+            timeout=2 * slot_duration,
         )
         for validator in self.clusters.validators.values():
             self._on_validator(validator)

@@ -31,6 +31,7 @@ class EpochDuties:
     attester_root: bytes | None = None
     proposers: dict[int, Validator] = field(default_factory=dict)
     proposer_root: bytes | None = None
+    sync: list[Validator] | None = None  # sync-committee members of the epoch
 
 
 class Scheduler:
@@ -81,6 +82,16 @@ class Scheduler:
                 attesters.setdefault(duty.slot, []).append(AttesterAssignment(validator, duty))
         duties.attesters, duties.attester_root = attesters, response.dependent_root
 
+    async def refresh_sync(self, epoch: int) -> None:
+        indexed = self._indexed()
+        duties = self.epochs.setdefault(epoch, EpochDuties())
+        if not indexed:
+            return
+        response = await self.client.sync_duties(epoch, sorted(indexed))
+        duties.sync = [
+            indexed[d.validator_index] for d in response.data if d.validator_index in indexed
+        ]
+
     async def refresh_proposers(self, epoch: int) -> None:
         indexed = self._indexed()
         duties = self.epochs.setdefault(epoch, EpochDuties())
@@ -123,6 +134,8 @@ class Scheduler:
         for e in (epoch, epoch + 1):
             if epoch_start or self.epochs.get(e, EpochDuties()).attester_root is None:
                 steps.append(lambda e=e: self.refresh_attesters(e))
+        if epoch_start or self.epochs.get(epoch, EpochDuties()).sync is None:
+            steps.append(lambda: self.refresh_sync(epoch))
         steps.append(lambda: self.refresh_proposers(epoch))
         for step in steps:
             try:
@@ -141,6 +154,8 @@ class Scheduler:
         await self.clock.sleep_until(start + third)
         if attesters:
             self._spawn(self.workflow.attest(slot, attesters))
+        if duties.sync:
+            self._spawn(self.workflow.sync_message(slot, duties.sync))
         await self.clock.sleep_until(start + 2 * third)
         if attesters:
             self._spawn(self.workflow.aggregate(slot, attesters))

@@ -25,6 +25,7 @@ from nektar.crypto.signing import (
     block_signing_root,
     randao_reveal_signing_root,
     selection_proof_signing_root,
+    sync_committee_message_signing_root,
     voluntary_exit_signing_root,
 )
 from nektar.crypto.slashing_protection import (
@@ -107,6 +108,10 @@ class Signer:
     def aggregate_root(self, message: AggregateAndProof) -> bytes:
         epoch = self.chain.epoch_at_slot(int(message.aggregate.data.slot))
         return aggregate_and_proof_signing_root(message, self._version(epoch), self._gvr)
+
+    def sync_message_root(self, slot: int, block_root: bytes) -> bytes:
+        epoch = self.chain.epoch_at_slot(slot)
+        return sync_committee_message_signing_root(block_root, self._version(epoch), self._gvr)
 
     def exit_root(self, message: VoluntaryExit) -> bytes:
         return voluntary_exit_signing_root(

@@ -27,6 +27,7 @@ from nektar.crypto.signing import (
     AttestationData,
     SignedAggregateAndProof,
     SingleAttestation,
+    SyncCommitteeMessage,
     VoluntaryExit,
 )
 from nektar.stinger.aggregator import Aggregator
@@ -312,6 +313,46 @@ class Workflow:
         ok = bool(signed) and await self.broadcaster.aggregates(signed)
         self._record(duty, len(chosen), len(signed) if ok else 0, "partials_or_broadcast")
 
+    # ------------------------------------------------------------------ sync committee
+    async def sync_message(self, slot: int, validators: Sequence[Validator]) -> None:
+        """Sync-committee members sign the head block root the committee agrees on."""
+        duty = Duty(DutyType.SYNC_MESSAGE, slot)
+        self.metrics.duties_scheduled.labels("sync_message").inc(len(validators))
+        try:
+            head = await self.fetcher.head_root()
+        except BeaconAPIError as exc:
+            log.warning("%s: no head block root: %s", duty, exc)
+            self._record(duty, len(validators), 0, "fetch")
+            return
+        groups = _group(validators, lambda v: v)
+        await asyncio.gather(
+            *(self._sync_committee(duty, c, group, head) for c, group in groups.items())
+        )
+
+    async def _sync_committee(
+        self, duty: Duty, committee: Committee, validators: list[Validator], head: bytes
+    ) -> None:
+        try:
+            root = await self._agree(committee, duty, head, lambda v: len(v) == 32, 1)
+        except (TimeoutError, DutyConflictError) as exc:
+            self._record(duty, len(validators), 0, type(exc).__name__)
+            return
+        signing_root = self.signer.sync_message_root(duty.slot, root)
+        partials = [self.signer.sign_root(v, signing_root) for v in validators]
+        signatures = await self._threshold_sign(duty, partials, 2)
+        indices = {v.pubkey: v.index for v in validators}
+        messages = [
+            SyncCommitteeMessage(
+                slot=duty.slot,
+                beacon_block_root=root,
+                validator_index=indices[pubkey],
+                signature=signature,
+            )
+            for pubkey, signature in signatures.items()
+        ]
+        ok = bool(messages) and await self.broadcaster.sync_messages(messages)
+        self._record(duty, len(validators), len(messages) if ok else 0, "partials_or_broadcast")
+
     # ------------------------------------------------------------------ block proposal
     async def propose(self, slot: int, validator: Validator) -> None:
         self.metrics.duties_scheduled.labels("proposer").inc()
@@ -382,7 +423,8 @@ class Workflow:
         if validator.pubkey not in found:
             return False
         signed = SignedVoluntaryExit(message=message, signature=found[validator.pubkey])
-        return await self.broadcaster.exit(signed)
+        # another member's submission may already be on chain: that is success too
+        return await self.broadcaster.exit(signed) or await self.fetcher.exiting(validator.index)
 
     def prune(self, slot: int) -> None:
         horizon = slot - 2 * self.clock.slots_per_epoch
