@@ -240,17 +240,3 @@ class Simulation:
                 self.outcome.delivered += 1
                 self.perform(node, self.nodes[node].receive(args[1]))
         return self.outcome
-
-
-def check_certificate(cluster: Cluster, decision: Decision) -> bool:
-    """The decision's commits are a quorum of distinct members' COMMITs for its value."""
-    verifier = SignatureVerifier()
-    signers = set()
-    for signed in decision.commits:
-        p = signed.payload
-        if p.kind is not MessageKind.COMMIT or p.round != decision.round:
-            return False
-        if p.value_hash != value_hash(decision.value) or p.instance != decision.instance:
-            return False
-        signers.add(verifier.signer(signed))
-    return len(signers & set(cluster.members)) >= cluster.quorum

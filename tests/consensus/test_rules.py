@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 from qbft_harness import INSTANCE, Forger, cluster_of, node_keys, valid
 
 from nektar.consensus.messages import MessageKind, QbftMessage, SignedPayload, Signer, value_hash
 from nektar.consensus.qbft import (
+    ROUND_LOOKAHEAD,
     Broadcast,
     Cluster,
     ConsensusError,
@@ -315,3 +317,24 @@ def test_timer_policies_grow_with_the_round() -> None:
     assert [exp.duration(r) for r in (1, 2, 3, 4, 5, 100)] == [0.5, 1, 2, 4, 4, 4]
     lin = LinearTimer(base=0.75, increment=0.25)
     assert [lin.duration(r) for r in (1, 2, 5)] == [0.75, 1.0, 1.75]
+
+
+def test_decision_certificate_verifies_independently() -> None:
+    decision = decided_machine().decision
+    assert decision is not None and decision.verify(CLUSTER)
+    assert not replace(decision, value=B).verify(CLUSTER)
+    assert not replace(decision, round=2).verify(CLUSTER)
+    assert not replace(decision, commits=decision.commits[:2]).verify(CLUSTER)
+    assert not decision.verify(cluster_of(node_keys(4, b"other cluster")))
+
+
+def test_a_byzantine_flood_keeps_instance_memory_bounded() -> None:
+    m = machine(0)
+    spammer = FORGERS[3]
+    for r in range(1, 400):
+        m.receive(spammer.prepare(r, b"ok-%d" % r))
+        m.receive(spammer.commit(r, b"ok-%d" % r))
+        m.receive(spammer.round_change(r + 1))
+    assert m.round == 1  # one member alone cannot move the others
+    assert max(m.commits) <= 1 + ROUND_LOOKAHEAD and max(m.prepares) <= 1 + ROUND_LOOKAHEAD
+    assert len(m.round_changes) == 1 and not m.values

@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qbft_harness import valid
-from qbft_sim import Scenario, Simulation, check_certificate
+from qbft_sim import Scenario, Simulation
 
 EXAMPLES = settings().max_examples  # 100 with the "ci" profile, more with "fuzz"
 
@@ -46,7 +46,7 @@ def check(scenario: Scenario) -> None:
     values = {d.value for d in outcome.decisions.values()}
     assert len(values) == 1, f"agreement violated: {values} in {scenario}"  # agreement
     assert all(valid(v) for v in values), scenario  # validity
-    assert all(check_certificate(sim.cluster, d) for d in outcome.decisions.values())
+    assert all(d.verify(sim.cluster) for d in outcome.decisions.values())
 
 
 @settings(max_examples=EXAMPLES * 3)

@@ -109,6 +109,20 @@ class Decision:
     value: bytes
     commits: tuple[SignedPayload, ...]
 
+    def verify(self, cluster: Cluster, verifier: SignatureVerifier | None = None) -> bool:
+        """True when `commits` are validly signed COMMITs of this instance, round and value
+        from a quorum of distinct members: anyone can check a decision they did not see made."""
+        commits = quorum_of(
+            cluster,
+            verifier or SignatureVerifier(),
+            self.instance,
+            self.commits,
+            MessageKind.COMMIT,
+            self.round,
+        )
+        vhash = value_hash(self.value)
+        return commits is not None and all(p.value_hash == vhash for p in commits)
+
 
 @dataclass(frozen=True, slots=True)
 class Decided:
@@ -297,13 +311,8 @@ class QbftInstance:
             self._decide(r, self.values[vhash], tuple(votes[: self.cluster.quorum]))
 
     def _on_decided(self, message: QbftMessage) -> None:
-        vhash = message.payload.value_hash
-        commits = self._quorum_of(message.commits, MessageKind.COMMIT, message.round)
-        if (
-            value_hash(message.value) != vhash
-            or commits is None
-            or any(p.value_hash != vhash for p in commits)
-        ):
+        decision = Decision(self.instance, message.round, message.value, message.commits)
+        if not decision.verify(self.cluster, self.verifier):
             self.dropped += 1
             return
         self._decide(message.round, message.value, message.commits)
@@ -374,21 +383,7 @@ class QbftInstance:
     def _quorum_of(
         self, items: Iterable[SignedPayload], kind: MessageKind, r: int
     ) -> list[Payload] | None:
-        """Payloads of a justification if every entry is a validly signed `kind` message of
-        this instance and round from a member, and they come from a quorum of distinct senders."""
-        senders: set[bytes] = set()
-        payloads = []
-        for signed in items:
-            p = signed.payload
-            if p.kind is not kind or p.instance != self.instance or p.round != r:
-                return None
-            sender = self.verifier.signer(signed)
-            if sender not in self.cluster.index:
-                return None
-            if sender not in senders:
-                senders.add(sender)
-                payloads.append(p)
-        return payloads if len(senders) >= self.cluster.quorum else None
+        return quorum_of(self.cluster, self.verifier, self.instance, items, kind, r)
 
     def _decide(self, r: int, value: bytes, commits: tuple[SignedPayload, ...]) -> None:
         self.decision = Decision(self.instance, r, value, commits)
@@ -442,6 +437,31 @@ class QbftInstance:
         message = QbftMessage(signed, value, round_changes, prepares)
         self._out.append(Broadcast(message))
         self._local.append(message)
+
+
+def quorum_of(
+    cluster: Cluster,
+    verifier: SignatureVerifier,
+    instance: bytes,
+    items: Iterable[SignedPayload],
+    kind: MessageKind,
+    r: int,
+) -> list[Payload] | None:
+    """Payloads of a justification if every entry is a validly signed `kind` message of
+    `instance` and round `r` from a member, and they come from a quorum of distinct senders."""
+    senders: set[bytes] = set()
+    payloads = []
+    for signed in items:
+        p = signed.payload
+        if p.kind is not kind or p.instance != instance or p.round != r:
+            return None
+        sender = verifier.signer(signed)
+        if sender not in cluster.index:
+            return None
+        if sender not in senders:
+            senders.add(sender)
+            payloads.append(p)
+    return payloads if len(senders) >= cluster.quorum else None
 
 
 def _prepared_fields_ok(p: Payload) -> bool:
