@@ -9,6 +9,7 @@ The scenarios share one running cluster (module fixture) and run in order, ~1 mi
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,15 +68,27 @@ def test_restarted_node_resumes_and_signs_nothing_slashable(devnet: Devnet) -> N
     _assert_history_not_slashable(op.datadir / "slashing_protection.sqlite", devnet)
 
 
-def test_byzantine_partials_are_dropped_and_named(devnet: Devnet) -> None:
+def _late_decisions(net: Devnet) -> float:
+    """QBFT instances node 1 decided after round 1 so far."""
+    with urllib.request.urlopen(net.api_url(net.operators[0]) + "/metrics") as response:
+        metrics = response.read().decode()
+    pattern = r'stinger_consensus_decided_rounds_bucket\{le="([^"]+)"\} (\S+)'
+    buckets = {le: float(count) for le, count in re.findall(pattern, metrics)}
+    return buckets["+Inf"] - buckets["1.0"]
+
+
+def test_byzantine_member_is_dropped_and_named(devnet: Devnet) -> None:
+    """Node 4 sends wrong partial signatures and proposes invalid values when it leads."""
     bad = devnet.operators[3]
     devnet.kill(bad)
-    devnet.spawn(bad, fault="wrong-partials")
+    late_before = _late_decisions(devnet)
+    devnet.spawn(bad, fault='["wrong-partials", "bad-proposals"]')
     devnet.wait_ready([bad])
     assert devnet.missed(_phase(devnet)) == []
     culprit = "0x" + bad.address.hex()
     honest_logs = [op.logs() for op in devnet.operators[:3]]
     assert all(f"invalid partial signature from {culprit}" in log for log in honest_logs)
+    assert _late_decisions(devnet) > late_before  # its invalid proposals cost rounds
     assert devnet.node.pool_attester_slashings() == []
 
 

@@ -46,9 +46,10 @@ class StingerSettings(BaseSettings):
     metrics_port: int | None = Field(default=3620, ge=0, le=65535)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    # Test hook for fault-tolerance tests: a node that corrupts every partial signature it
-    # sends (its peers must drop them, log the sender and still complete every duty).
-    fault: Literal["none", "wrong-partials"] = "none"
+    # Test hooks for the fault-tolerance tests (a byzantine member): "wrong-partials" sends
+    # partial signatures under a random key, "bad-proposals" proposes invalid values when it
+    # leads a QBFT round. Peers must drop them, log the sender and still complete every duty.
+    fault: list[Literal["wrong-partials", "bad-proposals"]] = Field(default_factory=list)
 
     @field_validator("beacon_urls")
     @classmethod

@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nektar.consensus import (
@@ -58,13 +58,19 @@ class ConsensusService:
     """Runs QBFT instances for every committee this node belongs to."""
 
     def __init__(
-        self, host: Host, key: NodeKey, metrics: Metrics, round_timeout: float = 1.0
+        self,
+        host: Host,
+        key: NodeKey,
+        metrics: Metrics,
+        round_timeout: float = 1.0,
+        faults: Sequence[str] = (),
     ) -> None:
         self.host = host
         self.key = key
         self.metrics = metrics
         self.timer = LinearTimer(base=round_timeout, increment=round_timeout / 2)
         self.verifier = SignatureVerifier()
+        self.bad_proposals = "bad-proposals" in faults  # test hook: a byzantine leader
         self.committees: dict[bytes, Committee] = {}
         self._managers: dict[bytes, QbftManager] = {}
         self._waiters: dict[bytes, asyncio.Future[bytes]] = {}
@@ -98,6 +104,8 @@ class ConsensusService:
         if waiter is None:
             waiter = self._waiters[instance] = asyncio.get_running_loop().create_future()
         self._started[instance] = time.monotonic()
+        if self.bad_proposals:
+            value = hashlib.sha256(value).digest()  # no duty's validation accepts this
         actions = self._managers[committee.id].start(instance, value, validate, expiry_slot)
         await self._perform(committee, actions, duty)
         try:

@@ -128,7 +128,11 @@ class StingerNode:
             self.settings.fault,
         )
         consensus = ConsensusService(
-            self.host, self.key, self.metrics, round_timeout=max(0.2, slot_duration / 4)
+            self.host,
+            self.key,
+            self.metrics,
+            round_timeout=max(0.2, slot_duration / 4),
+            faults=self.settings.fault,
         )
         self.workflow = Workflow(
             clock=self.clock,

@@ -65,8 +65,8 @@ def decode(data: bytes) -> tuple[Duty, list[Partial]]:
 
 class ParSigEx:
     """Sends this node's partials to the other members and feeds verified ones to the
-    aggregator. `fault="wrong-partials"` makes it send signatures under a random key (test
-    hook for the byzantine-member tests)."""
+    aggregator. `faults` containing "wrong-partials" makes it send signatures under a random
+    key (test hook for the byzantine-member tests)."""
 
     def __init__(
         self,
@@ -74,13 +74,13 @@ class ParSigEx:
         lookup: Callable[[bytes], Validator | None],
         aggregator: Aggregator,
         metrics: Metrics,
-        fault: str = "none",
+        faults: Sequence[str] = (),
     ) -> None:
         self.host = host
         self.lookup = lookup
         self.aggregator = aggregator
         self.metrics = metrics
-        self.fault = fault
+        self.wrong_partials = "wrong-partials" in faults
         host.register(PROTOCOL, self._on_message)
 
     async def exchange(self, duty: Duty, partials: Sequence[Partial]) -> None:
@@ -102,7 +102,7 @@ class ParSigEx:
                 )
 
     def _outgoing(self, partial: Partial) -> Partial:
-        if self.fault != "wrong-partials":
+        if not self.wrong_partials:
             return partial
         wrong = bls.sign(1 + secrets.randbelow(bls.CURVE_ORDER - 1), partial.root)
         return Partial(partial.pubkey, partial.root, wrong)

@@ -108,6 +108,7 @@ class Workflow:
         self.recent: deque[Outcome] = deque(maxlen=64)
         self._agreed_data: dict[int, AttestationData] = {}
         self._selections: dict[int, asyncio.Task[dict[bytes, bytes]]] = {}
+        self._heads: deque[bytes] = deque(maxlen=8)  # head roots our beacon node reported
 
     # ------------------------------------------------------------------ helpers
     def _deadline(self, slot: int, slots: float) -> float:
@@ -315,11 +316,13 @@ class Workflow:
 
     # ------------------------------------------------------------------ sync committee
     async def sync_message(self, slot: int, validators: Sequence[Validator]) -> None:
-        """Sync-committee members sign the head block root the committee agrees on."""
+        """Sync-committee members sign the head block root the committee agrees on (a proposal
+        must be a head our own beacon node reported recently)."""
         duty = Duty(DutyType.SYNC_MESSAGE, slot)
         self.metrics.duties_scheduled.labels("sync_message").inc(len(validators))
         try:
             head = await self.fetcher.head_root()
+            self._heads.append(head)
         except BeaconAPIError as exc:
             log.warning("%s: no head block root: %s", duty, exc)
             self._record(duty, len(validators), 0, "fetch")
@@ -333,7 +336,7 @@ class Workflow:
         self, duty: Duty, committee: Committee, validators: list[Validator], head: bytes
     ) -> None:
         try:
-            root = await self._agree(committee, duty, head, lambda v: len(v) == 32, 1)
+            root = await self._agree(committee, duty, head, self._heads.__contains__, 1)
         except (TimeoutError, DutyConflictError) as exc:
             self._record(duty, len(validators), 0, type(exc).__name__)
             return
