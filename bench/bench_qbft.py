@@ -27,20 +27,12 @@ import time
 from rich.console import Console
 from rich.table import Table
 
-from nektar.consensus import (
-    Broadcast,
-    Cluster,
-    Decided,
-    ExponentialTimer,
-    QbftManager,
-    StartTimer,
-    Unicast,
-    instance_id,
-)
+from nektar.consensus import Cluster, ExponentialTimer, QbftManager, instance_id
+from nektar.consensus.driver import AsyncQbft
 from nektar.consensus.local import LocalCluster
 from nektar.consensus.messages import MessageKind, Payload, SignatureVerifier, Signer
 from nektar.crypto.node_key import NodeKey
-from nektar.p2p import Host, HostConfig, P2PError
+from nektar.p2p import Host, HostConfig
 
 CLUSTER_ID = hashlib.sha256(b"bench cluster").digest()
 PROTOCOL = "qbft/1"
@@ -119,45 +111,25 @@ async def _member(args: dict) -> None:
     manager = QbftManager(me, cluster, timer=ExponentialTimer(base=1.0, cap=8.0))
     config = HostConfig(link_delay=args["delay"], rate_limit=1e5, rate_burst=1e5)
     host = Host(me, allowed=cluster.members, config=config)
+    qbft = AsyncQbft(
+        manager,
+        lambda data: host.broadcast(PROTOCOL, data),
+        lambda peer, data: host.send(peer, PROTOCOL, data),
+    )
     loop = asyncio.get_running_loop()
     stdin = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdin), sys.stdin)
     instances = [instance_id(2, slot, CLUSTER_ID) for slot in range(args["instances"])]
-    scheduled: dict[bytes, float] = {}
+    value = VALUE + args["index"].to_bytes(2, "big")
     latencies: list[float] = []
-    all_decided = asyncio.Event()
-    tasks: set[asyncio.Task] = set()
-
-    async def quietly(coro) -> None:
-        with contextlib.suppress(P2PError):  # a member not connected: QBFT tolerates it
-            await coro
-
-    def spawn(coro) -> None:
-        task = asyncio.ensure_future(quietly(coro))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-
-    def perform(actions: list) -> None:
-        for action in actions:
-            if isinstance(action, Broadcast):
-                spawn(host.broadcast(PROTOCOL, action.message.encode()))
-            elif isinstance(action, Unicast):
-                spawn(host.send(action.to, PROTOCOL, action.message.encode()))
-            elif isinstance(action, StartTimer):
-                loop.call_later(
-                    action.seconds,
-                    lambda i=action.instance, r=action.round: perform(manager.on_timeout(i, r)),
-                )
-            elif isinstance(action, Decided):
-                latencies.append((time.time() - scheduled[action.decision.instance]) * 1000)
-                if len(latencies) == len(instances):
-                    all_decided.set()
 
     async def on_message(peer: bytes, payload: bytes) -> None:
-        perform(manager.receive(payload))
+        qbft.receive(payload)
 
-    def begin(instance: bytes) -> None:
-        perform(manager.start(instance, VALUE + args["index"].to_bytes(2, "big"), _accept, 0))
+    async def one(instance: bytes, at: float) -> None:
+        await asyncio.sleep(max(0.0, at - time.time()))
+        await qbft.decide(instance, value, _accept, 0)
+        latencies.append((time.time() - at) * 1000)
 
     host.register(PROTOCOL, on_message)
     async with host:
@@ -169,13 +141,12 @@ async def _member(args: dict) -> None:
         await host.wait_for_peers(timeout=30)
         print("ready", flush=True)
         t0 = json.loads(await stdin.readline())["t0"]
-        for k, instance in enumerate(instances):
-            scheduled[instance] = t0 + k * args["interval"]
-            loop.call_later(max(0.0, scheduled[instance] - time.time()), begin, instance)
+        runs = [one(instance, t0 + k * args["interval"]) for k, instance in enumerate(instances)]
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(all_decided.wait(), t0 - time.time() + 60)
+            await asyncio.wait_for(asyncio.gather(*runs), t0 - time.time() + 60)
         print(json.dumps(latencies), flush=True)
         await stdin.read()  # stay up (answering laggards) until the coordinator is done
+        qbft.close()
 
 
 async def _cluster_latency(n: int, delay: float, instances: int, interval: float) -> list[float]:
