@@ -1,0 +1,155 @@
+"""Typed access to the Nektar RestakingVault (docs/restaking-marketplace.md), on any backend.
+
+- `RestakingVault`: deposit + delegate, queue/complete withdrawals, (re/un)delegation, the
+  pools' views, reward claims.
+- `g1_uncompressed` / `g2_uncompressed`: the crypto core's compressed BLS points (48-byte
+  public keys, 96-byte signatures) in the uncompressed EIP-2537 encoding the contracts take
+  (every base-field element in 64 bytes: 16 zero bytes then 48 big-endian bytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from eth_abi import encode as abi_encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2
+from py_ecc.optimized_bls12_381 import is_inf, normalize
+
+from nektar.chain.contract import Contract
+from nektar.chain.types import Receipt
+from nektar.crypto.bls import BLSError
+
+BURN_ADDRESS = "0x000000000000000000000000000000000000dEaD"
+
+
+def _fp(value: int) -> bytes:
+    return int(value).to_bytes(64, "big")
+
+
+def g1_uncompressed(pubkey: bytes) -> bytes:
+    """A 48-byte compressed G1 public key as EIP-2537's 128-byte x‖y (validated, not ∞)."""
+    try:
+        point = pubkey_to_G1(pubkey)
+    except (ValueError, AssertionError) as exc:
+        raise BLSError(f"public key is not a valid G1 point: {exc}") from None
+    if is_inf(point):
+        raise BLSError("public key is the point at infinity")
+    x, y = normalize(point)
+    return _fp(x) + _fp(y)
+
+
+def g2_uncompressed(signature: bytes) -> bytes:
+    """A 96-byte compressed G2 signature as EIP-2537's 256-byte x.c0‖x.c1‖y.c0‖y.c1."""
+    try:
+        point = signature_to_G2(signature)
+    except (ValueError, AssertionError) as exc:
+        raise BLSError(f"signature is not a valid G2 point: {exc}") from None
+    if is_inf(point):
+        return b"\x00" * 256
+    x, y = normalize(point)
+    return _fp(x.coeffs[0]) + _fp(x.coeffs[1]) + _fp(y.coeffs[0]) + _fp(y.coeffs[1])
+
+
+def reward_key(token: str, network: str, operator: str, generation: int) -> bytes:
+    """The accumulator id the vault uses for one opt-in of `operator` to `network`."""
+    return keccak(
+        abi_encode(
+            ["address", "address", "address", "uint256"], [token, network, operator, generation]
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """An operator's share pool: assets (wdivETH), shares, assets reserved by pending slashes."""
+
+    assets: int
+    shares: int
+    reserved: int
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    restaker: str
+    operator: str
+    generation: int
+    shares: int
+    completable_at: int
+
+
+class RestakingVault:
+    """LST restaking over wdivETH with per-operator share pools (slashing is O(1))."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    def deposit(self, restaker: LocalAccount, amount: int, operator: str) -> Receipt:
+        """Deposit approved wdivETH and delegate to `operator` (on first use)."""
+        return self.contract.transact("deposit", amount, operator, sender=restaker)
+
+    def queue_withdrawal(self, restaker: LocalAccount, shares: int) -> Receipt:
+        return self.contract.transact("queue_withdrawal", shares, sender=restaker)
+
+    def complete_withdrawal(self, caller: LocalAccount, withdrawal_id: int) -> Receipt:
+        return self.contract.transact("complete_withdrawal", withdrawal_id, sender=caller)
+
+    def undelegate(self, restaker: LocalAccount) -> Receipt:
+        return self.contract.transact("undelegate", sender=restaker)
+
+    def redelegate(self, restaker: LocalAccount, operator: str) -> Receipt:
+        return self.contract.transact("redelegate", operator, sender=restaker)
+
+    def set_commission(self, operator: LocalAccount, bps: int) -> Receipt:
+        return self.contract.transact("set_commission", bps, sender=operator)
+
+    def claim(
+        self, restaker: LocalAccount, token: str, network: str, operator: str, generation: int
+    ) -> Receipt:
+        return self.contract.transact(
+            "claim", token, network, operator, generation, sender=restaker
+        )
+
+    def claim_commission(self, operator: LocalAccount, token: str) -> Receipt:
+        return self.contract.transact("claim_commission", token, sender=operator)
+
+    def claimable(self, token: str, network: str, operator: str, generation: int, who: str) -> int:
+        return self.contract.call(
+            "claimable", reward_key(token, network, operator, generation), who
+        )
+
+    def generation(self, network: str, operator: str) -> int:
+        return self.contract.call("generation", network, operator)
+
+    def shares(self, restaker: str) -> int:
+        return self.contract.call("shares", restaker)
+
+    def value_of(self, restaker: str) -> int:
+        return self.contract.call("value_of", restaker)
+
+    def delegated_to(self, restaker: str) -> str:
+        return self.contract.call("delegated_to", restaker)
+
+    def stake(self, operator: str) -> int:
+        return self.contract.call("stake", operator)
+
+    def stake_at(self, operator: str, timestamp: int) -> int:
+        return self.contract.call("stake_at", operator, timestamp)
+
+    def active_pool(self, operator: str) -> Pool:
+        return Pool(*self.contract.call("active_pool", operator))
+
+    def withdrawal(self, withdrawal_id: int) -> Withdrawal:
+        return Withdrawal(*self.contract.call("withdrawal", withdrawal_id))
+
+    def withdrawal_value(self, withdrawal_id: int) -> int:
+        return self.contract.call("withdrawal_value", withdrawal_id)
+
+    @staticmethod
+    def withdrawal_id(receipt: Receipt) -> int:
+        return receipt.event("WithdrawalQueued")["withdrawal_id"]
