@@ -338,3 +338,17 @@ def test_a_byzantine_flood_keeps_instance_memory_bounded() -> None:
     assert m.round == 1  # one member alone cannot move the others
     assert max(m.commits) <= 1 + ROUND_LOOKAHEAD and max(m.prepares) <= 1 + ROUND_LOOKAHEAD
     assert len(m.round_changes) == 1 and not m.values
+
+
+def test_votes_for_a_future_round_are_kept_until_the_node_gets_there() -> None:
+    me = others(leader(2))[0]
+    x, y = others(me, leader(2))[0], leader(2)
+    m = machine(me)
+    m.receive(FORGERS[x].prepare(2, B))  # early: the node is still in round 1
+    m.receive(FORGERS[y].prepare(2, B))
+    far = 2 + ROUND_LOOKAHEAD
+    m.receive(FORGERS[x].prepare(far, B))  # beyond the look-ahead window: dropped
+    assert 2 in m.prepares and far not in m.prepares
+    actions = m.receive(FORGERS[leader(2)].proposal(2, B, round_changes(2, others()[:3])))
+    [commit] = sent(actions, MessageKind.COMMIT)  # own prepare + the two buffered ones
+    assert commit.round == 2
