@@ -1,7 +1,7 @@
 # pragma version ~=0.4.3
 """Exposes the marketplace's BLS module for tests against the crypto core."""
 
-from ...contracts.marketplace import bls
+from ....contracts.marketplace import bls
 
 
 @external

@@ -123,8 +123,8 @@ class Upper:
         values.update(changes)
         return tuple(values.values())
 
-    def network(self, label: str, **changes: Any) -> Network:
-        address = self.account(label)
+    def network(self, label: str, address: str | None = None, **changes: Any) -> Network:
+        address = address or self.account(label)
         slasher = self.account(f"{label}-slasher")
         resolver = self.account(f"{label}-resolver")
         with boa.env.prank(address):

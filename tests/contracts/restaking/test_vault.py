@@ -196,7 +196,7 @@ def test_pending_increase_is_not_slashable(upper: Upper):
 
 
 def test_completed_withdrawal_pays_after_unbonding(upper: Upper):
-    op, net = _slashable(upper, WAD // 2)
+    op, _ = _slashable(upper, WAD // 2)
     r = upper.restaker("r")
     upper.deposit(r, 8 * ETHER, op)
     wid = _queue(upper, r, upper.vault.shares(r))
