@@ -26,6 +26,19 @@ from nektar.stinger.watcher import ChainWatcher
 
 ETHER = 10**18
 FORK_VERSION = bytes.fromhex("10004e4b")
+FAST_KDF = {"kdf": "pbkdf2", "kdf_params": {"c": 1024}}
+
+
+class FastKdfDataDir(DataDir):
+    """Share keystores with a cheap KDF (as tests/stinger/harness.py writes them): scrypt's
+    standard 2^18 rounds cost seconds per share on this shared machine."""
+
+    def write_share(
+        self, pubkey: bytes, share: int, kdf: str = "", kdf_params: dict | None = None
+    ) -> None:
+        super().write_share(pubkey, share, **FAST_KDF)
+
+
 FAST = DkgSchedule(phase_seconds=1.5, collect_seconds=3.0, submit_stagger=1.0, confirm_seconds=3.0)
 
 
@@ -59,7 +72,7 @@ class Protocol:
         self.system.operators.bond_eth(operator, bond)
         self.backend.set_balance("0x" + key.address.hex(), 100 * ETHER)
         root = self.root / f"node{operator_id}"
-        clusters = ClusterStore(DataDir(root))
+        clusters = ClusterStore(FastKdfDataDir(root))
         clusters.load()
         node = Node(operator_id, operator, key, Host(key), clusters, root)
         self.nodes.append(node)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from nektar.crypto import bls, threshold
+from nektar.stinger.dkg_engine import DkgSchedule
 
 from .conftest import ETHER, Protocol, until
 
-REGISTERED = 2
+REGISTERED, FAILED = 2, 6
+QUICK = DkgSchedule(
+    phase_seconds=1.0, collect_seconds=2.0, submit_stagger=1.0, confirm_seconds=2.0, max_attempts=1
+)
 
 
 async def test_four_nodes_register_one_validator(protocol: Protocol) -> None:
@@ -34,3 +38,30 @@ async def test_four_nodes_register_one_validator(protocol: Protocol) -> None:
     for node in p.nodes:
         assert node.clusters.datadir.cluster_file(pubkey).exists()
     assert p.system.lst.pool.in_transit_ether() == ETHER
+
+
+async def test_absent_member_times_out_then_reproposal_registers(protocol: Protocol) -> None:
+    """A picked member never comes up: the others' DKG completes (3 qualified dealers) but
+    its registration signature never arrives, so they abandon cleanly (nothing written). After
+    the chain's deadline one member calls `fail`; the contract re-proposes without the member
+    that never acknowledged, and the live operators register that validator."""
+    p = protocol
+    for _ in range(5):
+        p.add_operator()
+    p.stake(32 * ETHER)
+    first = p.propose()
+    absent = p.node_of(first.nodes[-1])
+    live = [n for n in p.nodes if n is not absent]
+    await p.start(live, QUICK)
+    members = [n for n in live if "0x" + n.address.hex() in {a.lower() for a in first.nodes}]
+    await until(
+        lambda: all(first.validator_id in n.engine.abandoned for n in members), 30, "abandon"
+    )
+    assert all(not list(n.clusters.datadir.clusters_dir.glob("*.json")) for n in live)
+    assert p.system.validators.contract.call("acknowledgements", first.validator_id) == 0b0111
+    p.backend.increase_time(p.system.validators.contract.call("dkg_timeout") + 1)
+    second = first.validator_id + 1
+    await until(lambda: all(second in n.engine.results for n in live), 40, "re-proposal DKG")
+    assert p.system.validators.validator(first.validator_id).status == FAILED
+    assert p.system.validators.validator(second).status == REGISTERED
+    assert len(p.system.validators.contract.events("ValidatorFailed")) == 1
