@@ -213,7 +213,8 @@ def _word(validator_id: uint256) -> uint256:
 @internal
 @pure
 def _with_status(word: uint256, status: uint256) -> uint256:
-    return (word & ~(255 << STATUS_SHIFT)) | (status << STATUS_SHIFT)
+    """@dev New lifecycle state; the confirmation bit stays as a record."""
+    return (word & ~(15 << STATUS_SHIFT)) | (status << STATUS_SHIFT)
 
 
 @internal
