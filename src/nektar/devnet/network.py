@@ -1,0 +1,318 @@
+"""The live local network: anvil with the Diva system, the devnet beacon chain process, and
+n `stinger run` processes, one per operator, all on 127.0.0.1.
+
+`Network.start()` brings it up in dependency order and `Network.stop()` takes it down in
+reverse (also after a failure half-way: every started piece is registered for teardown
+before the next one starts). Everything a process writes goes to the run directory:
+
+```
+<run_dir>/
+  devnet.json          URLs, contract addresses, operators (for people and other tools)
+  logs/                anvil.log, beacon.log, node1.log, node1-1.log (after a restart) …
+  node1/ … nodeN/      each operator's Stinger data directory (node key, stinger.toml, …)
+```
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from nektar.chain.anvil import Anvil, start_anvil
+from nektar.chain.diva_ops import DivaSystem, deploy_diva_system
+from nektar.chain.jsonrpc import JsonRpcBackend
+from nektar.crypto.node_key import NodeKey
+from nektar.devnet.beacon import DevnetTiming
+from nektar.devnet.processes import Child, DevnetError, ProcessGroup, python_module, wait_for
+from nektar.stinger.datadir import DataDir
+
+ETH = 10**18
+FAST_KDF = {"n": 1024}  # devnet node keys: encrypted as on mainnet, cheap to decrypt
+OPERATOR_BOND = 4 * ETH  # 1 ETH per key share: room for four validators each
+NODE_GAS_MONEY = 10 * ETH  # node addresses pay for acknowledge/register/votes
+MAX_APR_BPS = 1_000_000  # 100x per "year": devnet epochs last seconds (see beacon.py)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get_json(url: str, timeout: float = 2.0) -> Any:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.load(response)
+
+
+def post_json(url: str, body: object, timeout: float = 60.0) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as exc:
+        raise DevnetError(f"{url} answered {exc.code}: {exc.read().decode()[:300]}") from None
+
+
+@dataclass
+class Operator:
+    """One operator: its on-chain account, its node key and its Stinger process."""
+
+    index: int  # 1-based
+    account: LocalAccount
+    key: NodeKey
+    datadir: Path
+    p2p_port: int
+    operator_id: int = 0
+    child: Child | None = None
+
+    @property
+    def address(self) -> str:
+        return "0x" + self.key.address.hex()
+
+    @property
+    def name(self) -> str:
+        return f"node{self.index}"
+
+    def api_url(self) -> str | None:
+        """The running node's API base URL (from its run.json), if it is serving."""
+        try:
+            run = json.loads((self.datadir / "run.json").read_text())
+        except (OSError, ValueError):
+            return None
+        if self.child is None or run.get("pid") != self.child.pid:
+            return None
+        return run.get("api_url")
+
+    def status(self) -> dict[str, Any] | None:
+        url = self.api_url()
+        if url is None:
+            return None
+        try:
+            return get_json(url + "/status")
+        except (OSError, ValueError):
+            return None
+
+
+@dataclass
+class NetworkSettings:
+    operators: int = 4
+    managed_validators: int = 16  # run by the beacon process itself: they keep finality
+    genesis_delay: float = 6.0  # seconds from deployment to beacon genesis
+    timing: DevnetTiming = field(default_factory=DevnetTiming)
+    extra_genesis: list[dict[str, str]] = field(default_factory=list)  # tests: cluster keys
+
+
+class Network:
+    """Brings the processes up and down; holds the handles the scenario uses."""
+
+    def __init__(self, run_dir: Path, settings: NetworkSettings | None = None) -> None:
+        self.run_dir = run_dir
+        self.settings = settings or NetworkSettings()
+        self.log_dir = run_dir / "logs"
+        self.group = ProcessGroup(self.log_dir)
+        self.operators: list[Operator] = []
+        self.anvil: Anvil | None = None
+        self.beacon: Child | None = None
+        self.beacon_url = ""
+        self.genesis_time = 0
+
+    # ------------------------------------------------------------------ bring-up
+    def start(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._start_anvil()
+        self._deploy()
+        self._start_beacon()
+        self._write_descriptor()
+        for op in self.operators:
+            self.spawn(op)
+        self.wait_nodes_ready(self.operators)
+
+    def _start_anvil(self) -> None:
+        self.anvil = anvil = start_anvil()
+        self.group.on_stop(lambda: self._stop_anvil(anvil))
+        self.backend: JsonRpcBackend = anvil.backend()
+
+    def _stop_anvil(self, anvil: Anvil) -> None:
+        if anvil.log_path.exists():
+            shutil.copyfile(anvil.log_path, self.log_dir / "anvil.log")
+        anvil.stop()
+
+    def _deploy(self) -> None:
+        backend, timing = self.backend, self.settings.timing
+        self.admin = backend.accounts[0]
+        self.genesis_time = int(time.time() + self.settings.genesis_delay)
+        self.system: DivaSystem = deploy_diva_system(
+            backend,
+            self.admin,
+            genesis_time=self.genesis_time,
+            seconds_per_slot=timing.seconds_per_slot,
+            slots_per_epoch=timing.slots_per_epoch,
+            epochs_per_frame=1,
+        )
+        pool = self.system.lst.pool.contract
+        pool.transact(
+            "set_parameters",
+            pool.call("min_deposit"),
+            pool.call("fee_bps"),
+            self.system.oracle.address,
+            MAX_APR_BPS,
+            pool.call("max_loss_bps"),
+            pool.call("max_finalize_requests"),
+            sender=self.admin,
+        )
+        for i in range(1, self.settings.operators + 1):
+            self.operators.append(self._new_operator(i))
+
+    def _new_operator(self, index: int) -> Operator:
+        """A node key made and stored by the node's own data-directory code, registered with
+        its NodeKeyBinding proof and bonded by the operator's account; a TOML config."""
+        datadir = self.run_dir / f"node{index}"
+        key = NodeKey.generate()
+        DataDir(datadir).write_node_key(key, kdf_params=FAST_KDF)
+        account = self.backend.new_account(100 * ETH)
+        op = Operator(index, account, key, datadir, free_port())
+        registry = self.system.operators
+        op.operator_id = registry.register(account, key, f"https://operator{index}.devnet")
+        registry.bond_eth(account, OPERATOR_BOND)
+        self.backend.set_balance(op.address, NODE_GAS_MONEY)
+        return op
+
+    def _start_beacon(self) -> None:
+        timing = self.settings.timing
+        url_file = self.run_dir / "beacon.url"
+        args = [
+            "--url-file", str(url_file),
+            "--genesis-time", str(self.genesis_time),
+            "--managed", str(self.settings.managed_validators),
+            "--rpc-url", self.backend.url,
+            "--deposit-contract", self.system.deposit_contract.address,
+            *timing.args(),
+        ]  # fmt: skip
+        if self.settings.extra_genesis:
+            extra = self.run_dir / "genesis-extra.json"
+            extra.write_text(json.dumps(self.settings.extra_genesis))
+            args += ["--extra-validators", str(extra)]
+        self.beacon = self.group.spawn("beacon", python_module("nektar.devnet.beacon", *args))
+        beacon = self.beacon
+        wait_for(url_file.exists, 60, "the beacon chain process to listen", check=beacon.check)
+        self.beacon_url = url_file.read_text().strip()
+        for op in self.operators:
+            (op.datadir / "stinger.toml").write_text(self._node_config(op))
+
+    def _node_config(self, op: Operator) -> str:
+        return (
+            f'beacon_urls = ["{self.beacon_url}"]\n'
+            f'chain = "{self.backend.url}"\n'
+            f"p2p_port = {op.p2p_port}\n"
+            "api_port = 0\nmetrics_port = 0\n"
+            'log_format = "json"\n'
+        )
+
+    def _write_descriptor(self) -> None:
+        s = self.system
+        descriptor = {
+            "rpc_url": self.backend.url,
+            "beacon_url": self.beacon_url,
+            "chain_id": self.backend.chain_id,
+            "genesis_time": self.genesis_time,
+            "contracts": {
+                "deposit_contract": s.deposit_contract.address,
+                "staking_pool": s.lst.pool.address,
+                "div_eth": s.lst.token.address,
+                "withdrawal_queue": s.lst.queue.address,
+                "withdrawal_vault": s.lst.vault.address,
+                "operator_registry": s.operators.address,
+                "validator_registry": s.validators.address,
+                "operator_oracle": s.oracle.address,
+            },
+            "operators": [
+                {
+                    "operator_id": op.operator_id,
+                    "account": op.account.address,
+                    "node_address": op.address,
+                    "p2p_port": op.p2p_port,
+                    "data_dir": str(op.datadir),
+                }
+                for op in self.operators
+            ],
+        }
+        (self.run_dir / "devnet.json").write_text(json.dumps(descriptor, indent=2))
+
+    # ------------------------------------------------------------------ nodes
+    def spawn(self, op: Operator) -> None:
+        """Start (or restart) the operator's `stinger run` process."""
+        argv = python_module(
+            "nektar.cli.stinger",
+            "run",
+            "--config",
+            str(op.datadir / "stinger.toml"),
+            "--data-dir",
+            str(op.datadir),
+        )
+        if op.child is None:
+            op.child = self.group.spawn(op.name, argv)
+        else:
+            op.child.start()
+
+    def wait_nodes_ready(self, ops: list[Operator], timeout: float = 60) -> None:
+        for op in ops:
+            assert op.child is not None
+            wait_for(op.api_url, timeout, f"{op.name} to serve", check=op.child.check)
+
+    def restart_nodes(self, ops: list[Operator]) -> None:
+        """Stop and start nodes (e.g. to load cluster files written while they ran)."""
+        for op in ops:
+            assert op.child is not None
+            op.child.stop()
+            self.spawn(op)
+        self.wait_nodes_ready(ops)
+
+    def check_processes(self) -> None:
+        """DevnetError naming the first process that died unexpectedly."""
+        if self.anvil is not None and self.anvil.process.poll() is not None:
+            raise DevnetError("anvil exited")
+        if self.beacon is not None:
+            self.beacon.check()
+
+    # ------------------------------------------------------------------ beacon reads
+    def beacon_get(self, path: str) -> Any:
+        return get_json(self.beacon_url + path)["data"]
+
+    def head_slot(self) -> int:
+        return int(self.beacon_get("/eth/v1/beacon/headers/head")["header"]["message"]["slot"])
+
+    def wall_slot(self) -> int:
+        per_slot = self.settings.timing.seconds_per_slot
+        return max(0, int((time.time() - self.genesis_time) // per_slot))
+
+    def epoch_of(self, slot: int) -> int:
+        return slot // self.settings.timing.slots_per_epoch
+
+    def beacon_validators(self, pubkeys: list[bytes]) -> dict[bytes, dict[str, Any]]:
+        """{pubkey: the API's validator entry} for those known to the beacon chain."""
+        if not pubkeys:
+            return {}
+        ids = ",".join("0x" + pk.hex() for pk in pubkeys)
+        entries = self.beacon_get(f"/eth/v1/beacon/states/head/validators?id={ids}")
+        return {bytes.fromhex(e["validator"]["pubkey"][2:]): e for e in entries}
+
+    # ------------------------------------------------------------------ teardown
+    def stop(self) -> None:
+        self.group.stop()
+
+    def __enter__(self) -> Network:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
