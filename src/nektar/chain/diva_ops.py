@@ -209,17 +209,17 @@ class OperatorInfo:
 class OperatorRegistry(_Bound):
     """Operators, their node keys and collateral."""
 
-    def register(
+    def register_tx(
         self,
         operator: LocalAccount,
         node_key: NodeKey,
         metadata_uri: str,
         fee_recipient: str | None = None,
-    ) -> int:
-        """Register `operator` with a NodeKeyBinding proof from `node_key`; returns its id."""
+    ) -> Receipt:
+        """Register `operator` with a NodeKeyBinding proof from `node_key`."""
         chain_id = self.contract.backend.chain_id
         proof = node_key_binding(node_key, chain_id, self.address, operator.address)
-        receipt = self.contract.transact(
+        return self.contract.transact(
             "register",
             "0x" + node_key.address.hex(),
             proof,
@@ -227,6 +227,16 @@ class OperatorRegistry(_Bound):
             fee_recipient or operator.address,
             sender=operator,
         )
+
+    def register(
+        self,
+        operator: LocalAccount,
+        node_key: NodeKey,
+        metadata_uri: str,
+        fee_recipient: str | None = None,
+    ) -> int:
+        """`register_tx`, returning the new operator id."""
+        receipt = self.register_tx(operator, node_key, metadata_uri, fee_recipient)
         return int(receipt.event("OperatorRegistered")["operator_id"])
 
     def bond_eth(self, operator: LocalAccount, amount: int) -> Receipt:
@@ -316,8 +326,12 @@ class ValidatorInfo:
 class ValidatorRegistry(_Bound):
     """The validator lifecycle."""
 
+    def propose_tx(self, caller: LocalAccount) -> Receipt:
+        """Propose a validator; `ProposedValidator.from_event` reads the receipt's event."""
+        return self.contract.transact("propose", sender=caller)
+
     def propose(self, caller: LocalAccount) -> ProposedValidator:
-        receipt = self.contract.transact("propose", sender=caller)
+        receipt = self.propose_tx(caller)
         return ProposedValidator.from_event(receipt.event("ValidatorProposed"))
 
     def register(self, caller: LocalAccount, registration: Registration) -> Receipt:
