@@ -5,7 +5,10 @@ rewards, exit and withdrawal."""
 
 from __future__ import annotations
 
+import pytest
+
 from nektar.chain import InProcessBackend
+from nektar.chain.anvil import start_anvil
 from nektar.chain.diva_ops import Report, deploy_diva_system
 from nektar.devnet.operators_demo import MISSED_DUTIES, run_operators_walkthrough
 
@@ -24,6 +27,18 @@ def test_operators_walkthrough_in_process() -> None:
     assert result.fee_shares - sum(o.reward_shares for o in result.operators) < len(members)
     assert max(result.gas["oracle vote"]) < 100_000
     assert any(step.title == "31 ETH deposited" for step in steps)
+
+
+@pytest.mark.anvil
+def test_operators_walkthrough_on_anvil() -> None:
+    """The same walkthrough over JSON-RPC: same contracts, same checks."""
+    node = start_anvil()
+    try:
+        result = run_operators_walkthrough(node.backend())
+    finally:
+        node.stop()
+    assert result.statuses == ["REGISTERED", "ACTIVATED", "EXITING", "WITHDRAWN"]
+    assert result.fee_shares > 0
 
 
 def test_report_hash_and_wrappers() -> None:
