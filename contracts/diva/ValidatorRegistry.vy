@@ -117,7 +117,9 @@ SIGNATURE_LENGTH: constant(uint256) = 65
 VALIDATOR_ETHER: constant(uint256) = 32 * 10**18
 PRE_DEPOSIT: constant(uint256) = 10**18
 REST_DEPOSIT: constant(uint256) = 31 * 10**18
-WEI_PER_GWEI: constant(uint256) = 10**9
+# 1 ETH and 31 ETH in gwei, little-endian uint64 (SSZ)
+PRE_DEPOSIT_LE: constant(bytes8) = 0x00ca9a3b00000000
+REST_DEPOSIT_LE: constant(bytes8) = 0x0076be3707000000
 
 REGISTRATION_TYPEHASH: constant(bytes32) = keccak256(
     "ValidatorRegistration(uint256 validatorId,bytes pubkey,bytes publicShares,bytes depositSignature,bytes32 depositDataRoot)"
@@ -219,13 +221,11 @@ def _with_status(word: uint256, status: uint256) -> uint256:
 
 @internal
 @view
-def _deposit_root(pubkey: Bytes[48], amount_gwei: uint256, signature: Bytes[96]) -> bytes32:
-    """@dev hash_tree_root(DepositData) with the vault's credentials, as the DepositContract computes it."""
-    amount: bytes8 = convert(convert(
-        ((amount_gwei & 255) << 56) | (((amount_gwei >> 8) & 255) << 48) | (((amount_gwei >> 16) & 255) << 40)
-        | (((amount_gwei >> 24) & 255) << 32) | (((amount_gwei >> 32) & 255) << 24)
-        | (((amount_gwei >> 40) & 255) << 16) | (((amount_gwei >> 48) & 255) << 8) | ((amount_gwei >> 56) & 255),
-        uint64), bytes8)
+def _deposit_root(pubkey: Bytes[48], amount: bytes8, signature: Bytes[96]) -> bytes32:
+    """
+    @dev hash_tree_root(DepositData) with the vault's credentials, as the DepositContract
+         computes it; `amount` is the gwei amount as SSZ's little-endian uint64.
+    """
     signature_root: bytes32 = sha256(
         concat(sha256(slice(signature, 0, 64)), sha256(concat(slice(signature, 64, 32), empty(bytes32))))
     )
@@ -241,7 +241,7 @@ def _deposit_root(pubkey: Bytes[48], amount_gwei: uint256, signature: Bytes[96])
 def _deposit(pubkey: Bytes[48], signature: Bytes[96], amount: uint256, root: bytes32):
     extcall IStakingPool(POOL).withdraw_for_deposit(amount)
     extcall IDepositContract(DEPOSIT_CONTRACT).deposit(
-        pubkey, slice(concat(WITHDRAWAL_CREDENTIALS, b""), 0, 32), signature, root, value=amount
+        pubkey, concat(WITHDRAWAL_CREDENTIALS, b""), signature, root, value=amount
     )
 
 
@@ -348,7 +348,7 @@ def register(
     signature: Bytes[96] = slice(deposit_signature, 0, 96)
     key_hash: bytes32 = keccak256(key)
     assert self.pubkey_validator[key_hash] == 0, "validator: pubkey already registered"
-    assert self._deposit_root(key, PRE_DEPOSIT // WEI_PER_GWEI, signature) == deposit_data_root, "validator: deposit data root mismatch"
+    assert self._deposit_root(key, PRE_DEPOSIT_LE, signature) == deposit_data_root, "validator: deposit data root mismatch"
 
     digest: bytes32 = node_signature._eip712_digest(
         DOMAIN_SEPARATOR,
@@ -402,7 +402,7 @@ def activate(validator_id: uint256, pubkey: Bytes[48], deposit_signature: Bytes[
     self._uncommit(REST_DEPOSIT)
     extcall IOperatorRegistry(OPERATORS).activate(self._members(word))
     log ValidatorActivated(validator_id=validator_id)
-    self._deposit(pubkey, deposit_signature, REST_DEPOSIT, self._deposit_root(pubkey, REST_DEPOSIT // WEI_PER_GWEI, deposit_signature))
+    self._deposit(pubkey, deposit_signature, REST_DEPOSIT, self._deposit_root(pubkey, REST_DEPOSIT_LE, deposit_signature))
 
 
 @external

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import boa
 import pytest
 from eth_abi import decode
-from hypothesis import Phase, event, settings
+from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -377,5 +377,7 @@ class OperatorLayer(RuleBasedStateMachine):
 
 TestOperatorLayer = OperatorLayer.TestCase
 TestOperatorLayer.settings = settings(
-    max_examples=10, stateful_step_count=16, deadline=None, phases=[Phase.generate]
+    max_examples=max(10, settings.default.max_examples // 10),  # ci: 10, fuzz: 500
+    stateful_step_count=16,
+    deadline=None,
 )

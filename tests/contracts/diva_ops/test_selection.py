@@ -48,7 +48,7 @@ draws = st.lists(
 )
 
 
-@settings(max_examples=40)
+@settings(max_examples=max(40, settings.default.max_examples // 3))
 @given(operator_sets, draws)
 def test_reserve_matches_twin(roster: Ops, operators: list[tuple[int, bool]], calls) -> None:
     ops = roster
@@ -69,7 +69,7 @@ def test_reserve_matches_twin(roster: Ops, operators: list[tuple[int, bool]], ca
                 assert (word & (2**160 - 1)) == int(ops.members[word >> 160].node, 16)
 
 
-@settings(max_examples=30)
+@settings(max_examples=max(30, settings.default.max_examples // 3))
 @given(
     st.lists(st.tuples(st.integers(0, 3), st.integers(0, 12)), min_size=1, max_size=8),
     st.integers(0, 10**18),
