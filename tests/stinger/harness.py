@@ -245,9 +245,9 @@ class Devnet:
     def current_epoch(self) -> int:
         return self.node.current_slot() // self.slots_per_epoch
 
-    def wait_epoch(self, epoch: int, timeout: float = 60) -> None:
-        """Wait until `epoch` has started."""
-        deadline = time.time() + timeout
+    def wait_epoch(self, epoch: int) -> None:
+        """Wait until `epoch` has started (at most three epochs' time)."""
+        deadline = time.time() + 3 * self.slots_per_epoch * self.seconds_per_slot
         while self.current_epoch() < epoch:
             if time.time() > deadline:
                 raise TimeoutError(f"epoch {epoch} not reached")
@@ -284,7 +284,8 @@ class Devnet:
                 return seen
             time.sleep(0.1)
         time.sleep(0.3)
-        return dict(self.flags.get(epoch, {}))
+        seen = self.flags.get(epoch, {})
+        return {i: seen.get(i, 0) for i in self.cluster_indices()}
 
     def cluster_proposals(self) -> list[int]:
         """Slots of canonical blocks proposed by the cluster's validators."""

@@ -115,6 +115,7 @@ def run(
     log_format: Annotated[str | None, typer.Option(help="text or json")] = None,
 ) -> None:
     """Run the node until SIGINT/SIGTERM."""
+    from nektar.crypto.slashing_protection import SlashingProtectionError
     from nektar.stinger.datadir import DataDirError
     from nektar.stinger.logs import setup_logging
     from nektar.stinger.node import StingerNode
@@ -146,6 +147,10 @@ def run(
         asyncio.run(main())
     except OSError as exc:
         _fail(f"{exc} (is another node using these ports? change --p2p-port/--api-port)")
+    except SlashingProtectionError as exc:
+        _fail(f"slashing-protection database: {exc} (is this data directory for another chain?)")
+    except DataDirError as exc:
+        _fail(str(exc))
 
 
 def _api_url(config: Path | None, data_dir: Path | None) -> str:
@@ -205,13 +210,19 @@ def exit_(
     typer.echo(f"voluntary exit at epoch {result['epoch']} submitted")
 
 
-def _protection(config: Path | None, data_dir: Path | None, genesis_root: str | None):  # type: ignore[no-untyped-def]
+def _protection(  # type: ignore[no-untyped-def]
+    config: Path | None, data_dir: Path | None, genesis_root: str | None
+):
+    """The node's EIP-3076 database; its chain comes from the file, or the flag if new."""
     from nektar.crypto.slashing_protection import SlashingProtectionDB, SlashingProtectionError
 
     _, datadir = _datadir(config, data_dir)
     if genesis_root is None:
         if not datadir.slashing_db.exists():
-            _fail(f"{datadir.slashing_db} does not exist; pass --genesis-validators-root")
+            _fail(
+                f"{datadir.slashing_db} does not exist; pass --genesis-validators-root "
+                "(or run the node once)"
+            )
         import sqlite3
 
         conn = sqlite3.connect(datadir.slashing_db)

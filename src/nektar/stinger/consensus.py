@@ -107,7 +107,7 @@ class ConsensusService:
         if self.bad_proposals:
             value = hashlib.sha256(value).digest()  # no duty's validation accepts this
         actions = self._managers[committee.id].start(instance, value, validate, expiry_slot)
-        await self._perform(committee, actions, duty)
+        await self._perform(committee, actions)
         try:
             async with asyncio.timeout(timeout):
                 return await asyncio.shield(waiter)
@@ -132,21 +132,19 @@ class ConsensusService:
             log.debug("QBFT message from 0x%s for an unknown committee dropped", peer.hex())
             return
         actions = self._managers[committee.id].receive(payload[32:])
-        await self._perform(committee, actions, None)
+        await self._perform(committee, actions)
 
     def _on_timeout(self, committee: Committee, instance: bytes, round_: int) -> None:
         actions = self._managers[committee.id].on_timeout(instance, round_)
         if actions:
-            self._spawn(self._perform(committee, actions, None))
+            self._spawn(self._perform(committee, actions))
 
     def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _perform(
-        self, committee: Committee, actions: list[Action], duty: Duty | None
-    ) -> None:
+    async def _perform(self, committee: Committee, actions: list[Action]) -> None:
         loop = asyncio.get_running_loop()
         for action in actions:
             if isinstance(action, Broadcast):

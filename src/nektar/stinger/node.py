@@ -131,7 +131,7 @@ class StingerNode:
             self.host,
             self.key,
             self.metrics,
-            round_timeout=max(0.2, slot_duration / 4),
+            round_timeout=max(0.25, slot_duration / 2),
             faults=self.settings.fault,
         )
         self.workflow = Workflow(

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.client.api import BeaconAPIError
-from nektar.beacon.client.models import ProposerDuty
 from nektar.stinger.chaininfo import SlotClock
 from nektar.stinger.datadir import ClusterStore, Validator
 from nektar.stinger.workflow import AttesterAssignment, Workflow
@@ -101,7 +100,9 @@ class Scheduler:
         if duties.proposer_root is not None:
             log.info("proposer duties of epoch %d changed (new dependent root)", epoch)
         duties.proposers = {
-            d.slot: indexed[d.validator_index] for d in response.data if _mine(d, indexed)
+            d.slot: indexed[d.validator_index]
+            for d in response.data
+            if d.validator_index in indexed
         }
         duties.proposer_root = response.dependent_root
 
@@ -166,7 +167,3 @@ class Scheduler:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-def _mine(duty: ProposerDuty, indexed: dict[int, Validator]) -> bool:
-    return duty.validator_index in indexed
