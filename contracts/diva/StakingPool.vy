@@ -321,7 +321,8 @@ def withdraw_for_deposit(amount: uint256):
         amount=amount,
         in_transit=self.deposited_ether - self.beacon_deposited_ether,
     )
-    raw_call(msg.sender, b"", value=amount)
+    success: bool = raw_call(msg.sender, b"", value=amount, revert_on_failure=False)
+    assert success, "pool: ETH transfer to the depositor failed"
 
 
 # ---------------------------------------------------------------- oracle report
