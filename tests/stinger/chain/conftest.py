@@ -87,7 +87,9 @@ class Protocol:
     def node_of(self, address: str) -> Node:
         return next(n for n in self.nodes if "0x" + n.address.hex() == address.lower())
 
-    async def start(self, nodes: list[Node], schedule: DkgSchedule = FAST) -> None:
+    async def start(
+        self, nodes: list[Node], schedule: DkgSchedule = FAST, fork_version: bytes = FORK_VERSION
+    ) -> None:
         """Start hosts, watchers and DKG engines of `nodes` (the others stay down)."""
         for node in nodes:
             await node.host.start()
@@ -101,7 +103,7 @@ class Protocol:
                 node.key,
                 self.system.validators,
                 node.clusters,
-                FORK_VERSION,
+                fork_version,
                 endpoints=endpoints,
                 schedule=schedule,
             )

@@ -1,0 +1,307 @@
+"""The oracle reporter: each frame, compute the report from the Beacon API, vote its hash,
+and — once the members agree — submit the data (one designated member first).
+
+What a report says (docs/stinger-chain.md has the reasoning):
+
+- `ref_slot`: the OperatorOracle's current frame's reference slot; every figure is read from
+  the beacon state at that slot (`/eth/v1/beacon/states/{ref_slot}/validators`), so members
+  asking different beacon nodes still agree.
+- protocol validators: the pubkeys of the ValidatorRegistry's `ValidatorRegistered` events,
+  with their lifecycle status read from the registry.
+- `beacon_balance`: sum of the balances of protocol validators found with exactly the vault's
+  0x01 credentials (a front-run key's balance is not ours: its 1 ETH is the loss stakers bear).
+- `beacon_deposited`: ETH the beacon chain has credited from our deposits: 1 ETH for every
+  registered key present in the state (whatever its credentials), 31 ETH more once an
+  activated key shows the top-up (balance above 1 ETH, or active/exited status).
+- `active_validators` / `exited_validators`: activated keys by beacon status.
+- `vault_balance`: the WithdrawalVault's ETH (pulled into the pool by the report).
+- `confirmed` / `rejected`: REGISTERED, unconfirmed keys present in the state: vault
+  credentials → confirmed, anything else → rejected (front-run).
+- `to_exit`: when the WithdrawalQueue's unfinalized ETH exceeds buffer + vault + 32 ETH per
+  key already exiting, enough ACTIVATED keys (lowest id first, active_ongoing on the beacon
+  chain) to cover the gap, 32 ETH each.
+- `withdrawn`: EXITING keys whose beacon status is `withdrawal_done`.
+- `performance`: every operator holding active key shares, with its missed duties: for each
+  ACTIVATED key and each epoch of the frame, a balance that went down between consecutive
+  epoch-boundary states (and does not sit at exactly 32 ETH, which is the withdrawal sweep)
+  counts one missed epoch for every member of its cluster (a distributed validator misses
+  as a cluster). States the beacon node no longer serves count nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from nektar.beacon.client import BeaconClient
+from nektar.beacon.client.api import BeaconAPIError
+from nektar.chain.diva_ops import DivaSystem, Report
+from nektar.chain.errors import ChainError, TransactionReverted
+from nektar.crypto.node_key import NodeKey
+
+log = logging.getLogger("nektar.stinger.oracle")
+
+GWEI = 10**9
+ETHER = 10**18
+VALIDATOR_ETHER = 32 * ETHER
+PRE_DEPOSIT = ETHER
+REGISTERED, ACTIVATED, EXITING, WITHDRAWN = 2, 3, 4, 5
+SWEPT_BALANCE_GWEI = 32 * GWEI
+
+
+@dataclass(frozen=True)
+class ProtocolValidator:
+    """A registered key and what the ValidatorRegistry says about it now."""
+
+    validator_id: int
+    pubkey: bytes
+    status: int
+    confirmed: bool
+    operator_ids: tuple[int, ...]
+
+
+class ReportBuilder:
+    """Computes a frame's report from the chain and the Beacon API (deterministic per ref slot)."""
+
+    def __init__(self, system: DivaSystem, client: BeaconClient) -> None:
+        self.system = system
+        self.client = client
+        self.backend = system.backend
+        self.credentials = system.validators.withdrawal_credentials()
+        oracle = system.oracle.contract
+        self.slots_per_epoch = int(oracle.call("SLOTS_PER_EPOCH"))
+        self._pubkeys: dict[int, bytes] = {}
+        self._next_block = 0
+
+    def protocol_validators(self) -> list[ProtocolValidator]:
+        """Every registered key with its current lifecycle status (events read once)."""
+        registry = self.system.validators
+        latest = self.backend.block_number()
+        if latest >= self._next_block:
+            for event in registry.contract.events("ValidatorRegistered", self._next_block, latest):
+                self._pubkeys[int(event["validator_id"])] = bytes(event["pubkey"])
+            self._next_block = latest + 1
+        out = []
+        for vid, pubkey in sorted(self._pubkeys.items()):
+            info = registry.validator(vid)
+            out.append(
+                ProtocolValidator(vid, pubkey, info.status, info.confirmed, info.operator_ids)
+            )
+        return out
+
+    async def _balances(self, slot: int, pubkeys: list[bytes]) -> dict[bytes, int] | None:
+        try:
+            infos = await self.client.validators(slot, pubkeys)
+        except BeaconAPIError:
+            return None
+        return {bytes(i.validator.pubkey): int(i.balance) for i in infos}
+
+    async def build(self, ref_slot: int) -> Report:
+        validators = self.protocol_validators()
+        keys = [v.pubkey for v in validators]
+        infos = {bytes(i.validator.pubkey): i for i in await self.client.validators(ref_slot, keys)}
+        balance = deposited = active = exited = 0
+        confirmed, rejected, withdrawn, exiting = [], [], [], []
+        candidates: list[int] = []
+        for v in validators:
+            info = infos.get(v.pubkey)
+            if info is None:
+                continue
+            ours = bytes(info.validator.withdrawal_credentials) == self.credentials
+            status = str(info.status)
+            deposited += PRE_DEPOSIT
+            if v.status in (ACTIVATED, EXITING, WITHDRAWN):
+                topped_up = int(info.balance) > GWEI or not status.startswith("pending")
+                deposited += (VALIDATOR_ETHER - PRE_DEPOSIT) if topped_up else 0
+                if status.startswith(("exited", "withdrawal")):
+                    exited += 1
+                else:
+                    active += 1
+            if ours:
+                balance += int(info.balance) * GWEI
+            if v.status == REGISTERED and not v.confirmed:
+                (confirmed if ours else rejected).append(v.validator_id)
+            if v.status == EXITING:
+                exiting.append(v.validator_id)
+                if status == "withdrawal_done":
+                    withdrawn.append(v.validator_id)
+            if v.status == ACTIVATED and status == "active_ongoing":
+                candidates.append(v.validator_id)
+        vault = self.backend.balance_of(self.system.lst.vault.address)
+        pool = self.system.lst.pool
+        deposited = max(deposited, pool.beacon_deposited_ether())
+        return Report(
+            ref_slot=ref_slot,
+            beacon_balance=balance,
+            beacon_deposited=deposited,
+            active_validators=active,
+            exited_validators=max(
+                exited, int(self.system.oracle.contract.call("last_exited_validators"))
+            ),
+            vault_balance=vault,
+            confirmed=tuple(confirmed),
+            rejected=tuple(rejected),
+            to_exit=self._to_exit(candidates, len(exiting) - len(withdrawn), vault),
+            withdrawn=tuple(withdrawn),
+            performance=await self._performance(ref_slot, validators),
+        )
+
+    def _to_exit(self, candidates: list[int], exiting: int, vault: int) -> tuple[int, ...]:
+        """Keys to exit so that the WithdrawalQueue can be paid (DESIGN.md §3)."""
+        unfinalized = self.system.lst.queue.unfinalized_ether()
+        available = self.system.lst.pool.buffered_ether() + vault + exiting * VALIDATOR_ETHER
+        gap = unfinalized - available
+        if gap <= 0:
+            return ()
+        count = -(-gap // VALIDATOR_ETHER)
+        return tuple(candidates[:count])
+
+    async def _performance(self, ref_slot: int, validators: list[ProtocolValidator]) -> tuple:
+        """(operator_id << 32 | missed epochs) for every operator holding active key shares."""
+        holders = [v for v in validators if v.status in (ACTIVATED, EXITING)]
+        missed = {op: 0 for v in holders for op in v.operator_ids}
+        watched = [v for v in holders if v.status == ACTIVATED]
+        epochs = int(self.system.oracle.contract.call("epochs_per_frame"))
+        boundaries = [ref_slot - k * self.slots_per_epoch for k in range(epochs, -1, -1)]
+        if watched and boundaries[0] >= 0:
+            keys = [v.pubkey for v in watched]
+            series = [await self._balances(slot, keys) for slot in boundaries]
+            for before, after in itertools.pairwise(series):
+                if before is None or after is None:
+                    continue
+                for v in watched:
+                    a, b = before.get(v.pubkey), after.get(v.pubkey)
+                    if a is not None and b is not None and b < a and b != SWEPT_BALANCE_GWEI:
+                        for op in v.operator_ids:
+                            missed[op] += 1
+        return tuple((op << 32) | count for op, count in sorted(missed.items()))
+
+
+class OracleReporter:
+    """One node's oracle member: votes in every seat it holds, submits when designated."""
+
+    def __init__(
+        self,
+        system: DivaSystem,
+        client: BeaconClient,
+        node_key: NodeKey,
+        *,
+        account: LocalAccount | None = None,
+        poll_interval: float = 1.0,
+        submit_stagger: float = 2.0,
+    ) -> None:
+        self.system = system
+        self.oracle = system.oracle
+        self.builder = ReportBuilder(system, client)
+        self.client = client
+        self.address = "0x" + node_key.address.hex()
+        self.account = account or Account.from_key(node_key.secret)
+        self.poll_interval = poll_interval
+        self.submit_stagger = submit_stagger
+        self.operator_id = self._find_operator_id()
+        self.reports: dict[int, Report] = {}
+        self.voted: set[tuple[int, int]] = set()  # (ref slot, operator id or 0 for committee)
+        self.submitted: list[int] = []
+        self._consensus_seen: dict[int, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _find_operator_id(self) -> int:
+        operators = self.system.operators
+        for operator_id in range(1, operators.operator_count() + 1):
+            if operators.info(operator_id).node.lower() == self.address:
+                return operator_id
+        return 0
+
+    def seats(self) -> list[int]:
+        """The seats this node votes in now: 0 = governed committee, else its operator id."""
+        out = []
+        if self.oracle.contract.call("is_member", self.address):
+            out.append(0)
+        if self.operator_id == 0:
+            self.operator_id = self._find_operator_id()
+        if self.operator_id and self.system.operators.contract.call(
+            "is_oracle_member", self.operator_id, self.address
+        ):
+            out.append(self.operator_id)
+        return out
+
+    async def _head_slot(self) -> int:
+        return int((await self.client.block_header("head")).header.message.slot)
+
+    async def step(self) -> None:
+        """One pass: vote for the current frame if not done, submit if agreed and due."""
+        try:
+            ref_slot = self.oracle.current_ref_slot()
+        except TransactionReverted:
+            return  # the first frame has no report
+        seats = [s for s in self.seats() if (ref_slot, s) not in self.voted]
+        if seats and await self._head_slot() >= ref_slot:
+            report = self.reports.get(ref_slot)
+            if report is None:
+                report = self.reports[ref_slot] = await self.builder.build(ref_slot)
+            for seat in seats:
+                try:
+                    self.oracle.vote(self.account, report, seat)
+                    log.info(
+                        "voted for ref slot %d (seat %d): 0x%s", ref_slot, seat, report.hash().hex()
+                    )
+                except TransactionReverted as exc:
+                    log.info("vote for ref slot %d (seat %d) refused: %s", ref_slot, seat, exc)
+                self.voted.add((ref_slot, seat))
+        await self._maybe_submit(ref_slot)
+
+    async def _maybe_submit(self, ref_slot: int) -> None:
+        agreed_ref, agreed_hash, applied = self.oracle.contract.call("consensus")
+        report = self.reports.get(ref_slot)
+        if (
+            applied
+            or agreed_ref != ref_slot
+            or report is None
+            or bytes(agreed_hash) != report.hash()
+        ):
+            return
+        loop = asyncio.get_running_loop()
+        first_seen = self._consensus_seen.setdefault(ref_slot, loop.time())
+        if loop.time() < first_seen + self._rank(ref_slot, report) * self.submit_stagger:
+            return
+        try:
+            self.oracle.submit(self.account, report)
+            self.submitted.append(ref_slot)
+            log.info("submitted the report for ref slot %d", ref_slot)
+        except TransactionReverted as exc:
+            log.info("report for ref slot %d not submitted: %s", ref_slot, exc)
+
+    def _rank(self, ref_slot: int, report: Report) -> int:
+        """Position of this node among the members that voted for the agreed hash."""
+        voters = sorted(
+            {
+                str(e["member"]).lower()
+                for e in self.oracle.contract.events("Voted")
+                if int(e["ref_slot"]) == ref_slot and bytes(e["report_hash"]) == report.hash()
+            }
+        )
+        return voters.index(self.address) if self.address in voters else len(voters)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except (ChainError, BeaconAPIError) as exc:
+                log.warning("oracle step failed (%s); retrying", exc)
+            await asyncio.sleep(self.poll_interval)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,169 @@
+"""The chain services of four nodes carry a validator from proposal to rewards, against the
+devnet beacon chain served over the real Beacon API: DKG engines register it (1 ETH), the
+four oracle reporters agree on the confirmation and one submits it, the lifecycle service
+activates it (31 ETH), and a later report with the validator's rewards raises divETH's rate.
+
+The beacon chain is driven slot by slot (`advance_slots`) and the EVM clock is moved with
+it, so the oracle's frames and the beacon slots stay aligned. The validator's attestations
+come from the beacon node's managed-validator path fed with the group secret recovered from
+t shares: a stand-in for the duty workflow, which tests/stinger/test_cluster.py covers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from fractions import Fraction
+
+from nektar.beacon.chain.devnet import devnet_node
+from nektar.beacon.chain.interface import NotFound
+from nektar.beacon.client import BeaconClient
+from nektar.beacon.server import BeaconAPIServer
+from nektar.chain.diva_ops import deploy_diva_system
+from nektar.crypto import threshold
+from nektar.stinger.lifecycle import LifecycleService
+from nektar.stinger.oracle import OracleReporter
+
+from .conftest import ETHER, Protocol, until
+
+SECONDS_PER_SLOT, SLOTS_PER_EPOCH = 2, 8
+REGISTERED, ACTIVATED = 2, 3
+
+
+class Clocks:
+    """Keeps the EVM's clock and the beacon chain's slot together."""
+
+    def __init__(self, protocol: Protocol, beacon, genesis: int) -> None:
+        self.p, self.beacon, self.genesis = protocol, beacon, genesis
+
+    def evm_slot(self) -> int:
+        return (self.p.backend.timestamp() - self.genesis) // SECONDS_PER_SLOT
+
+    def to_slot(self, slot: int) -> None:
+        """Advance both clocks to `slot` (or to the EVM's slot if it is already later)."""
+        target = max(slot, self.evm_slot())
+        if target > self.beacon.current_slot():
+            self.beacon.advance_slots(target - self.beacon.current_slot())
+        behind = self.genesis + target * SECONDS_PER_SLOT - self.p.backend.timestamp()
+        if behind > 0:
+            self.p.backend.increase_time(behind)
+
+    def next_frame(self) -> int:
+        """Move into the next frame; returns its reference slot."""
+        start = max(self.beacon.current_slot(), self.evm_slot()) // SLOTS_PER_EPOCH + 1
+        self.to_slot(start * SLOTS_PER_EPOCH)
+        return self.p.system.oracle.current_ref_slot()
+
+    async def until_beacon(self, predicate, max_slots: int, what: str) -> None:
+        for _ in range(max_slots):
+            if predicate():
+                return
+            self.to_slot(self.beacon.current_slot() + 1)
+            await asyncio.sleep(0)
+        raise AssertionError(f"beacon chain: {what} not reached in {max_slots} slots")
+
+
+def beacon_status(beacon, pubkey: bytes) -> str | None:
+    try:
+        return str(beacon.validator("head", pubkey).status.value)
+    except NotFound:
+        return None
+
+
+async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
+    p = protocol
+    genesis = p.backend.timestamp()
+    # the system of the fixture has its own genesis: redeploy aligned with the beacon chain
+    p.system = deploy_diva_system(
+        p.backend,
+        genesis_time=genesis,
+        seconds_per_slot=SECONDS_PER_SLOT,
+        slots_per_epoch=SLOTS_PER_EPOCH,
+        epochs_per_frame=1,
+    )
+    beacon = devnet_node(
+        64,
+        genesis_time=genesis,
+        seconds_per_slot=SECONDS_PER_SLOT,
+        slots_per_epoch=SLOTS_PER_EPOCH,
+        deposit_contract=p.system.deposit_contract.contract,
+    )
+    clocks = Clocks(p, beacon, genesis)
+    server = BeaconAPIServer(beacon)
+    url = await server.start()
+    admin = p.backend.accounts[0]
+    pool = p.system.lst.pool
+    # devnet slots are 2 s: a day of rewards lands in minutes, so governance lifts the APR cap
+    pool.contract.transact(
+        "set_parameters",
+        pool.contract.call("min_deposit"),
+        pool.contract.call("fee_bps"),
+        p.system.oracle.address,
+        100 * 10_000,
+        pool.contract.call("max_loss_bps"),
+        pool.contract.call("max_finalize_requests"),
+        sender=admin,
+    )
+    for _ in range(4):
+        node = p.add_operator()
+        p.system.oracle.add_member(admin, "0x" + node.address.hex())  # seats before activation
+    p.stake(32 * ETHER)
+    await p.start(p.nodes, fork_version=beacon.cfg.chain.genesis_fork_version)
+    clients = [BeaconClient(url) for _ in p.nodes]
+    reporters = [
+        OracleReporter(p.system, c, n.key, poll_interval=0.2, submit_stagger=1.0)
+        for n, c in zip(p.nodes, clients, strict=True)
+    ]
+    services = [
+        LifecycleService(p.system.validators, n.clusters, n.key, stagger=1.0) for n in p.nodes
+    ]
+    try:
+        for node, service in zip(p.nodes, services, strict=True):
+            service.attach(node.watcher)
+        proposal = p.propose()
+        vid = proposal.validator_id
+        await until(lambda: all(vid in n.engine.results for n in p.nodes), 30, "registration")
+        pubkey = p.nodes[0].engine.results[vid].definition.pubkey
+        await clocks.until_beacon(lambda: beacon_status(beacon, pubkey) is not None, 200, "deposit")
+        rate_before = p.system.lst.rate()
+
+        # frame 1: the reporters confirm the credentials; the lifecycle service activates
+        ref = clocks.next_frame()
+        for reporter in reporters:
+            await reporter.start()
+        await until(lambda: p.system.validators.validator(vid).status == ACTIVATED, 20, "activate")
+        assert all(r.reports[ref].confirmed == (vid,) for r in reporters)
+        assert sum(len(r.submitted) for r in reporters) == 1  # one submission
+        assert len(p.system.validators.contract.events("ValidatorActivated")) == 1
+        assert pool.contract.call("deposited_ether") == 32 * ETHER
+
+        # the 31 ETH reach the beacon chain; the cluster attests (stand-in, see module doc)
+        await clocks.until_beacon(
+            lambda: beacon_status(beacon, pubkey) == "active_ongoing", 300, "activation"
+        )
+        shares = {r.definition.my_index: r.share for r in (n.engine.results[vid] for n in p.nodes)}
+        index = beacon.head_state().index_of(pubkey)
+        beacon._managed[index] = threshold.recover_secret(dict(list(shares.items())[:3]))
+        clocks.to_slot(beacon.current_slot() + 2 * SLOTS_PER_EPOCH)
+
+        # frame 2: rewards; operators now hold active shares and vote in their seats too
+        ref = clocks.next_frame()
+        await until(
+            lambda: p.system.oracle.contract.call("last_applied_ref_slot") == ref, 20, "report"
+        )
+        report = reporters[0].reports[ref]
+        assert report.active_validators == 1 and report.beacon_deposited == 32 * ETHER
+        # rewards above 32 ETH are swept to the WithdrawalVault every few slots on this devnet
+        assert report.beacon_balance + report.vault_balance > 32 * ETHER
+        assert [e >> 32 for e in report.performance] == sorted(proposal.operator_ids)
+        assert all(r.reports[ref] == report for r in reporters)
+        assert p.system.lst.rate() > rate_before
+        assert all(p.system.operators.reward_shares(i) > 0 for i in proposal.operator_ids)
+        assert isinstance(p.system.lst.rate(), Fraction)
+    finally:
+        for reporter in reporters:
+            await reporter.stop()
+        for service in services:
+            await service.stop()
+        for client in clients:
+            await client.close()
+        await server.stop()
