@@ -78,8 +78,10 @@ class Protocol:
         self.nodes.append(node)
         return node
 
-    def stake(self, amount: int) -> None:
-        self.system.lst.pool.deposit(self.backend.new_account(), amount)
+    def stake(self, amount: int) -> LocalAccount:
+        staker = self.backend.new_account()
+        self.system.lst.pool.deposit(staker, amount)
+        return staker
 
     def propose(self) -> ProposedValidator:
         return self.system.validators.propose(self.backend.accounts[0])

@@ -1,12 +1,15 @@
-"""The chain services of four nodes carry a validator from proposal to rewards, against the
-devnet beacon chain served over the real Beacon API: DKG engines register it (1 ETH), the
+"""The chain services of four nodes carry a validator from proposal to withdrawal, against
+the devnet beacon chain served over the real Beacon API: DKG engines register it (1 ETH), the
 four oracle reporters agree on the confirmation and one submits it, the lifecycle service
-activates it (31 ETH), and a later report with the validator's rewards raises divETH's rate.
+activates it (31 ETH), a later report with the validator's rewards raises divETH's rate; a
+withdrawal request the buffer cannot pay makes the next report name it to exit, the lifecycle
+service has it exit, and a last report records it withdrawn and pays the staker's request.
 
 The beacon chain is driven slot by slot (`advance_slots`) and the EVM clock is moved with
 it, so the oracle's frames and the beacon slots stay aligned. The validator's attestations
 come from the beacon node's managed-validator path fed with the group secret recovered from
-t shares: a stand-in for the duty workflow, which tests/stinger/test_cluster.py covers.
+t shares, and its voluntary exit is combined from t partial signatures: stand-ins for the
+node's duty workflow and exit path (`StingerNode.exit`), which tests/stinger/ covers.
 """
 
 from __future__ import annotations
@@ -14,19 +17,26 @@ from __future__ import annotations
 import asyncio
 from fractions import Fraction
 
+from nektar.beacon.chain.containers import SignedVoluntaryExit
 from nektar.beacon.chain.devnet import devnet_node
 from nektar.beacon.chain.interface import NotFound
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.server import BeaconAPIServer
 from nektar.chain.diva_ops import deploy_diva_system
 from nektar.crypto import threshold
+from nektar.crypto.signing import (
+    DOMAIN_VOLUNTARY_EXIT,
+    VoluntaryExit,
+    compute_domain,
+    compute_signing_root,
+)
 from nektar.stinger.lifecycle import LifecycleService
 from nektar.stinger.oracle import OracleReporter
 
 from .conftest import ETHER, Protocol, until
 
 SECONDS_PER_SLOT, SLOTS_PER_EPOCH = 2, 8
-REGISTERED, ACTIVATED = 2, 3
+REGISTERED, ACTIVATED, EXITING, WITHDRAWN = 2, 3, 4, 5
 
 
 class Clocks:
@@ -60,6 +70,33 @@ class Clocks:
             self.to_slot(self.beacon.current_slot() + 1)
             await asyncio.sleep(0)
         raise AssertionError(f"beacon chain: {what} not reached in {max_slots} slots")
+
+
+def threshold_exit(beacon, client: BeaconClient, shares: dict[int, int]):
+    """The cluster's voluntary exit: t partial signatures combined, submitted over the API.
+    An exit already under way counts as done, as in the node's own exit path."""
+
+    async def exit_validator(pubkey: bytes) -> bool:
+        info = await client.validator(pubkey)
+        if str(info.status) != "active_ongoing":
+            return True
+        epoch = beacon.current_slot() // SLOTS_PER_EPOCH
+        message = VoluntaryExit(epoch=epoch, validator_index=int(info.index))
+        genesis = await client.genesis()
+        domain = compute_domain(
+            DOMAIN_VOLUNTARY_EXIT,
+            beacon.cfg.chain.voluntary_exit_fork_version,
+            bytes(genesis.genesis_validators_root),
+        )
+        root = compute_signing_root(message.hash_tree_root(), domain)
+        partials = {i: threshold.partial_sign(shares[i], root) for i in sorted(shares)[:3]}
+        signature = threshold.combine(partials, 3)
+        await client.submit_voluntary_exit(
+            SignedVoluntaryExit(message=message, signature=signature)
+        )
+        return True
+
+    return exit_validator
 
 
 def beacon_status(beacon, pubkey: bytes) -> str | None:
@@ -106,7 +143,7 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
     for _ in range(4):
         node = p.add_operator()
         p.system.oracle.add_member(admin, "0x" + node.address.hex())  # seats before activation
-    p.stake(32 * ETHER)
+    staker = p.stake(32 * ETHER)
     await p.start(p.nodes, fork_version=beacon.cfg.chain.genesis_fork_version)
     clients = [BeaconClient(url) for _ in p.nodes]
     reporters = [
@@ -114,7 +151,8 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         for n, c in zip(p.nodes, clients, strict=True)
     ]
     services = [
-        LifecycleService(p.system.validators, n.clusters, n.key, stagger=1.0) for n in p.nodes
+        LifecycleService(p.system.validators, n.clusters, n.key, stagger=1.0, exit_retry=0.3)
+        for n in p.nodes
     ]
     try:
         for node, service in zip(p.nodes, services, strict=True):
@@ -143,6 +181,8 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         shares = {r.definition.my_index: r.share for r in (n.engine.results[vid] for n in p.nodes)}
         index = beacon.head_state().index_of(pubkey)
         beacon._managed[index] = threshold.recover_secret(dict(list(shares.items())[:3]))
+        for service, client in zip(services, clients, strict=True):
+            service.exit_validator = threshold_exit(beacon, client, shares)
         clocks.to_slot(beacon.current_slot() + 2 * SLOTS_PER_EPOCH)
 
         # frame 2: rewards; operators now hold active shares and vote in their seats too
@@ -159,6 +199,25 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         assert p.system.lst.rate() > rate_before
         assert all(p.system.operators.reward_shares(i) > 0 for i in proposal.operator_ids)
         assert isinstance(p.system.lst.rate(), Fraction)
+
+        # a withdrawal the buffer cannot pay: the next report names the validator to exit
+        queue = p.system.lst.queue
+        request = queue.request_ids(queue.request_withdrawals(staker, [20 * ETHER]))[0]
+        ref = clocks.next_frame()
+        await until(lambda: p.system.validators.validator(vid).status == EXITING, 20, "exit")
+        assert reporters[0].reports[ref].to_exit == (vid,)
+        await clocks.until_beacon(
+            lambda: beacon_status(beacon, pubkey) == "withdrawal_done", 400, "withdrawal"
+        )
+        assert any(vid in s.exits_done for s in services)
+
+        # the withdrawal reached the vault: the report records it and pays the request
+        ref = clocks.next_frame()
+        await until(lambda: p.system.validators.validator(vid).status == WITHDRAWN, 20, "withdrawn")
+        report = reporters[0].reports[ref]
+        assert report.withdrawn == (vid,) and report.exited_validators == 1
+        assert report.vault_balance >= 32 * ETHER
+        assert queue.request(request).finalized
     finally:
         for reporter in reporters:
             await reporter.stop()
