@@ -40,6 +40,9 @@ def encode_uint(value: int) -> str:
 
 def decode_uint(value: Any, bits: int = 64, path: str = "$") -> int:
     """Parse a quoted decimal uintN; bools, JSON numbers, signs and overflow are errors."""
+    fast = bits >= 64 and type(value) is str and 0 < len(value) <= 19
+    if fast and value.isascii() and value.isdigit():
+        return int(value)  # 19 digits fit any uint64 (and wider): skip the regex
     if not isinstance(value, str):
         raise CodecError(f"{path}: expected a quoted decimal integer, got {_show(value)}")
     if not _DECIMAL.fullmatch(value):
