@@ -289,6 +289,9 @@ class Network:
     def beacon_get(self, path: str) -> Any:
         return get_json(self.beacon_url + path)["data"]
 
+    def genesis_fork_version(self) -> bytes:
+        return bytes.fromhex(self.beacon_get("/eth/v1/beacon/genesis")["genesis_fork_version"][2:])
+
     def head_slot(self) -> int:
         return int(self.beacon_get("/eth/v1/beacon/headers/head")["header"]["message"]["slot"])
 
