@@ -11,13 +11,13 @@ from nektar.beacon.chain.interface import BeaconNode
 from nektar.beacon.server import beacon_routes, validator_routes
 from nektar.beacon.server.beacon_routes import NODE_KEY
 from nektar.beacon.server.events import STREAMS_KEY, close_streams, events
-from nektar.beacon.server.http import ApiError, error_middleware
+from nektar.beacon.server.http import ApiError, accept_middleware, error_middleware
 
 
 def create_app(node: BeaconNode, middlewares: Iterable[web.middleware] = ()) -> web.Application:
     """An aiohttp application serving `node`; extra middlewares (e.g. request capture) run
     outside the error middleware, so they see the final error responses too."""
-    app = web.Application(middlewares=[*middlewares, error_middleware])
+    app = web.Application(middlewares=[*middlewares, error_middleware, accept_middleware])
     app[NODE_KEY] = node
     app[STREAMS_KEY] = weakref.WeakSet()
     beacon_routes.add_routes(app)

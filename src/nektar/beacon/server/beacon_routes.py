@@ -26,6 +26,7 @@ from nektar.beacon.server.http import (
     data_response,
     indexed_errors,
     json_body,
+    offers_ssz,
     optional_uint,
     parse_block_id,
     parse_root,
@@ -234,6 +235,7 @@ async def header(request: web.Request) -> web.Response:
     )
 
 
+@offers_ssz
 async def block_v2(request: web.Request) -> web.Response:
     block_id = parse_block_id(request.match_info["block_id"])
     ssz = wants_ssz(request, ssz_supported=True)

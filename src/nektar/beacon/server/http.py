@@ -89,6 +89,24 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 # ---- content negotiation ------------------------------------------------------------------
 
+SSZ_HANDLERS: set[Handler] = set()
+EVENT_STREAM = "/eth/v1/events"
+
+
+def offers_ssz(handler: Handler) -> Handler:
+    """Mark a handler that can answer in SSZ (it negotiates with `wants_ssz` itself)."""
+    SSZ_HANDLERS.add(handler)
+    return handler
+
+
+@web.middleware
+async def accept_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """406 when the Accept header admits neither JSON nor (where offered) SSZ."""
+    route = request.match_info.route
+    if route.resource is not None and request.path != EVENT_STREAM:
+        wants_ssz(request, ssz_supported=route.handler in SSZ_HANDLERS)
+    return await handler(request)
+
 
 def wants_ssz(request: web.Request, ssz_supported: bool) -> bool:
     """Pick JSON or SSZ from the Accept header (q-values honoured), else raise 406."""

@@ -30,6 +30,7 @@ from nektar.beacon.server.http import (
     data_response,
     indexed_errors,
     json_body,
+    offers_ssz,
     parse_root,
     parse_uint,
     ssz_response,
@@ -99,6 +100,7 @@ async def sync_duties(request: web.Request) -> web.Response:
 # ---- production ---------------------------------------------------------------------------
 
 
+@offers_ssz
 async def attestation_data(request: web.Request) -> web.Response:
     slot = parse_uint(request.query.get("slot"), "slot")
     index = request.query.get("committee_index")
@@ -108,6 +110,7 @@ async def attestation_data(request: web.Request) -> web.Response:
     return ssz_response(data) if ssz else data_response(encode(data))
 
 
+@offers_ssz
 async def aggregate_attestation(request: web.Request) -> web.Response:
     root = parse_root(request.query.get("attestation_data_root"), "attestation_data_root")
     slot = parse_uint(request.query.get("slot"), "slot")
@@ -116,6 +119,7 @@ async def aggregate_attestation(request: web.Request) -> web.Response:
     return container_response(request, aggregate, version="electra")
 
 
+@offers_ssz
 async def produce_block_v3(request: web.Request) -> web.Response:
     slot = parse_uint(request.match_info["slot"], "slot")
     try:
