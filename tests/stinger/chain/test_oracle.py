@@ -159,7 +159,7 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
             service.attach(node.watcher)
         proposal = p.propose()
         vid = proposal.validator_id
-        await until(lambda: all(vid in n.engine.results for n in p.nodes), 30, "registration")
+        await until(lambda: all(vid in n.engine.results for n in p.nodes), 60, "registration")
         pubkey = p.nodes[0].engine.results[vid].definition.pubkey
         await clocks.until_beacon(lambda: beacon_status(beacon, pubkey) is not None, 200, "deposit")
         rate_before = p.system.lst.rate()
@@ -168,7 +168,7 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         ref = clocks.next_frame()
         for reporter in reporters:
             await reporter.start()
-        await until(lambda: p.system.validators.validator(vid).status == ACTIVATED, 20, "activate")
+        await until(lambda: p.system.validators.validator(vid).status == ACTIVATED, 60, "activate")
         assert all(r.reports[ref].confirmed == (vid,) for r in reporters)
         assert sum(len(r.submitted) for r in reporters) == 1  # one submission
         assert len(p.system.validators.contract.events("ValidatorActivated")) == 1
@@ -188,7 +188,7 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         # frame 2: rewards; operators now hold active shares and vote in their seats too
         ref = clocks.next_frame()
         await until(
-            lambda: p.system.oracle.contract.call("last_applied_ref_slot") == ref, 20, "report"
+            lambda: p.system.oracle.contract.call("last_applied_ref_slot") == ref, 60, "report"
         )
         report = reporters[0].reports[ref]
         assert report.active_validators == 1 and report.beacon_deposited == 32 * ETHER
@@ -204,7 +204,7 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         queue = p.system.lst.queue
         request = queue.request_ids(queue.request_withdrawals(staker, [20 * ETHER]))[0]
         ref = clocks.next_frame()
-        await until(lambda: p.system.validators.validator(vid).status == EXITING, 20, "exit")
+        await until(lambda: p.system.validators.validator(vid).status == EXITING, 60, "exit")
         assert reporters[0].reports[ref].to_exit == (vid,)
         await clocks.until_beacon(
             lambda: beacon_status(beacon, pubkey) == "withdrawal_done", 400, "withdrawal"
@@ -213,7 +213,7 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
 
         # the withdrawal reached the vault: the report records it and pays the request
         ref = clocks.next_frame()
-        await until(lambda: p.system.validators.validator(vid).status == WITHDRAWN, 20, "withdrawn")
+        await until(lambda: p.system.validators.validator(vid).status == WITHDRAWN, 60, "withdrawn")
         report = reporters[0].reports[ref]
         assert report.withdrawn == (vid,) and report.exited_validators == 1
         assert report.vault_balance >= 32 * ETHER
