@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from openapi_core import OpenAPI
 
 from nektar.beacon.chain.containers import (
@@ -31,6 +32,7 @@ from nektar.crypto.signing import (
     BeaconBlockHeader,
     Checkpoint,
     ContributionAndProof,
+    SingleAttestation,
     SyncAggregatorSelectionData,
     SyncCommitteeContribution,
     VoluntaryExit,
@@ -273,6 +275,18 @@ async def dvt_and_subscriptions(served: Served, slot: int) -> None:
     )
 
 
+async def rejected_items_are_reported(served: Served, slot: int) -> None:
+    """A badly signed attestation: 400 with a `failures` entry naming item 0."""
+    data = await served.client.attestation_data(slot)
+    forged = SingleAttestation(
+        committee_index=0, attester_index=1, data=data, signature=bls.sign(SECRET_KEYS[2], b"x")
+    )
+    with pytest.raises(BeaconHTTPError) as caught:
+        await served.client.submit_attestations([forged])
+    assert caught.value.status == 400
+    assert [f["index"] for f in caught.value.failures] == [0]
+
+
 async def test_every_endpoint_conforms(served: Served, openapi: OpenAPI) -> None:
     client, node = served.client, served.node
     await node_and_state_queries(served)
@@ -283,6 +297,7 @@ async def test_every_endpoint_conforms(served: Served, openapi: OpenAPI) -> None
         await run_slot(served, vc, slot)
     assert sorted(vc.attestations) == [6, 7] and vc.aggregates  # committees of one
     slot = node.current_slot()
+    await rejected_items_are_reported(served, slot)
     pooled = await client.pool_attestations(slot=slot - 1)
     assert all(a.data.slot == slot - 1 for a in pooled)
     await client.attestation_data(slot, ssz=True)
