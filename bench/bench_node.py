@@ -4,9 +4,10 @@ batch). 4 s slots (the Python devnet beacon node verifies every member's submiss
 and needs the time), 8-slot epochs; measured over two whole epochs after the nodes are up.
 
 Figures per size N (names of issue 8):
-- `node.att_p50_ms_{N}v`, `node.att_p99_ms_{N}v`: time from slot start until a node has
-  broadcast a slot's threshold-signed attestations (every node, every slot, weighted by the
-  validators in it; from the nodes' duty logs);
+- `node.att_p50_ms_{N}v`, `node.att_p99_ms_{N}v`: time from slot start until a node hands a
+  slot's threshold-signed attestations to the beacon node (every node, every slot, weighted
+  by the validators in it; from the nodes' duty logs). It includes the 1/3-slot wait before
+  attesting (1.33 s here) as the issue's definition does;
 - `node.miss_rate_{N}v`: cluster attestations not included on chain / all (beacon state);
 - `node.rss_mb_{N}v`: largest resident memory of the four node processes at the end;
 - `node.cpu_pct_{N}v`: average CPU of one node process over the run.
@@ -35,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SIZES = (100,)
 GOAL_P99_MS = 1000.0
 GOAL_RSS_MB = 300.0
-_DONE = re.compile(r"attester@\d+: (\d+)/\d+ done in ([0-9.]+) s after slot start")
+_DONE = re.compile(
+    r"attester@\d+: (\d+)/\d+ done in [0-9.]+ s after slot start \(sent at ([0-9.]+) s\)"
+)
 
 
 def _harness():  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ submission is logged with the node's reason and counted as a failed duty.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from nektar.beacon.chain.containers import SignedBeaconBlock, SignedVoluntaryExit
@@ -18,20 +19,25 @@ from nektar.crypto.signing import (
     SingleAttestation,
     SyncCommitteeMessage,
 )
+from nektar.stinger.metrics import Metrics
 
 log = logging.getLogger("nektar.stinger.broadcaster")
 
 
 class Broadcaster:
-    def __init__(self, client: BeaconClient) -> None:
+    def __init__(self, client: BeaconClient, metrics: Metrics) -> None:
         self.client = client
+        self.metrics = metrics
 
     async def _submit(self, duty: str, count: int, call: Callable[[], Awaitable[None]]) -> bool:
+        started = time.monotonic()
         try:
             await call()
         except BeaconAPIError as exc:
             log.warning("beacon node refused %d %s submission(s): %s", count, duty, exc)
             return False
+        finally:
+            self.metrics.stage_latency.labels("broadcast").observe(time.monotonic() - started)
         return True
 
     async def attestations(self, attestations: Sequence[SingleAttestation]) -> bool:

@@ -142,7 +142,7 @@ class StingerNode:
             signer=Signer(chain, protection, self.metrics),
             parsigex=parsigex,
             aggregator=aggregator,
-            broadcaster=Broadcaster(self.client),
+            broadcaster=Broadcaster(self.client, self.metrics),
             metrics=self.metrics,
         )
         self.remote_signer = RemoteSigner(

@@ -115,9 +115,14 @@ class Workflow:
         """Seconds from now until `slots` slot durations after the start of `slot`."""
         return self.clock.slot_start(slot) + slots * self.clock.slot_duration - time.time()
 
-    def _record(self, duty: Duty, validators: int, ok: int, reason: str) -> None:
-        """Count a duty's outcome: `ok` validators done, the others failed for `reason`."""
-        delay = time.time() - self.clock.slot_start(duty.slot)
+    def _record(
+        self, duty: Duty, validators: int, ok: int, reason: str, sent: float | None = None
+    ) -> None:
+        """Count a duty's outcome: `ok` validators done, the others failed for `reason`;
+        `sent` is when the signed messages were handed to the beacon node (unix time)."""
+        start = self.clock.slot_start(duty.slot)
+        delay = time.time() - start
+        sent_delay = delay if sent is None else sent - start
         failed = validators - ok
         self.recent.append(
             Outcome(str(duty), validators, ok, reason if failed else "ok", round(delay, 3))
@@ -126,16 +131,17 @@ class Workflow:
         level = logging.INFO if not failed else logging.WARNING
         log.log(
             level,
-            "%s: %d/%d done in %.3f s after slot start%s",
+            "%s: %d/%d done in %.3f s after slot start (sent at %.3f s)%s",
             duty,
             ok,
             validators,
             delay,
+            sent_delay,
             f" ({reason})" if failed else "",
         )
         if ok:
             self.metrics.duties_succeeded.labels(name).inc(ok)
-            self.metrics.broadcast_delay.labels(name).observe(delay)
+            self.metrics.broadcast_delay.labels(name).observe(sent_delay)
         if failed:
             self.metrics.duties_failed.labels(name, reason).inc(failed)
 
@@ -226,12 +232,13 @@ class Workflow:
             )
             for pubkey, signature in signatures.items()
         ]
+        sent = time.time()
         if not attestations:
             self._record(duty, len(assignments), 0, "partials_missing")
         elif not await self.broadcaster.attestations(attestations):
             self._record(duty, len(assignments), 0, "broadcast")
         else:
-            self._record(duty, len(assignments), len(attestations), "partials_missing")
+            self._record(duty, len(assignments), len(attestations), "partials_missing", sent)
 
     # ------------------------------------------------------------------ aggregation
     def start_selections(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
