@@ -41,7 +41,7 @@ class ScriptedNode:
 
     async def start(self) -> str:
         app = web.Application()
-        app.router.add_get(VERSION_PATH, self.handle)
+        app.router.add_get("/{tail:.*}", self.handle)  # every GET path behaves alike
         self.runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -130,6 +130,16 @@ async def test_a_slow_node_times_out_and_the_next_one_answers(nodes) -> None:
     async with BeaconClient([slow.url, fast.url], timeout=0.2, retries=0) as client:
         assert await client.version() == "fast/1"
     assert slow.hits == 1
+
+
+async def test_health_probe_demotes_a_syncing_node(nodes) -> None:
+    syncing = await nodes(lambda _: web.Response(status=206))
+    ready = await nodes(lambda _: web.Response(status=200))
+    urls = [closed_port_url(), syncing.url, ready.url]
+    async with BeaconClient(urls, cooldown=60) as client:
+        statuses = await client.check_nodes()
+        assert list(statuses.values()) == [None, 206, 200]
+        assert client.transport.ordered_nodes()[0] == ready.url
 
 
 def test_needs_at_least_one_url() -> None:

@@ -159,6 +159,11 @@ class BeaconClient:
         data = _data(await self._get("/eth/v1/node/peer_count"))
         return _model(TypeAdapter(dict[str, Uint64]), data, "peer_count")
 
+    async def check_nodes(self) -> dict[str, int | None]:
+        """Probe every configured node's health: 200 ready, 206 syncing, None unreachable.
+        Syncing or unreachable nodes are tried last until their cool-down ends."""
+        return await self.transport.probe()
+
     async def health(self) -> int:
         """200 (ready) or 206 (syncing) from the first node that is not failing."""
         return (await self._get("/eth/v1/node/health")).status

@@ -110,6 +110,26 @@ class Transport:
         cooling = [n.url for n in self._nodes if n.down_until > now]
         return healthy + cooling
 
+    async def probe(self, path: str = "/eth/v1/node/health") -> dict[str, int | None]:
+        """GET `path` on every node (no failover): its status, None if unreachable. Nodes
+        not answering 200 cool down, so that requests prefer ready, synced nodes."""
+
+        async def one(url: str) -> int | None:
+            try:
+                async with self.session.get(
+                    url + path, timeout=aiohttp.ClientTimeout(total=self.timeout)
+                ) as resp:
+                    await resp.read()
+                    return resp.status
+            except (aiohttp.ClientError, TimeoutError):
+                return None
+
+        urls = [n.url for n in self._nodes]
+        statuses = dict(zip(urls, await asyncio.gather(*(one(u) for u in urls)), strict=True))
+        for url, status in statuses.items():
+            self._mark(url, ok=status == 200)
+        return statuses
+
     def _mark(self, url: str, ok: bool) -> None:
         for node in self._nodes:
             if node.url == url:
