@@ -50,6 +50,10 @@ def test_attestations_all_nodes_up(devnet: Devnet) -> None:
     with urllib.request.urlopen(devnet.api_url(devnet.operators[0]) + "/metrics") as response:
         metrics = response.read().decode()
     assert 'stinger_duties_succeeded_total{duty="attester"}' in metrics
+    command = devnet.stinger(devnet.operators[1], "status")
+    output = command.communicate(timeout=30)[0].decode()
+    assert command.returncode == 0, output
+    assert json.loads(output)["address"] == "0x" + devnet.operators[1].address.hex()
 
 
 def test_one_node_down_misses_nothing(devnet: Devnet) -> None:

@@ -224,3 +224,43 @@ async def test_aggregator_combines_t_partials_of_one_root(outcomes) -> None:  # 
     assert bls.verify(group, root, signature)
     # nothing for `other`: only one member signed it
     assert await aggregator.collect(duty, [(group, other)], timeout=0.05) == {}
+
+
+# ---------------------------------------------------------------- chain from the beacon API
+
+
+def test_chain_config_from_spec_matches_the_devnet() -> None:
+    """The signing domains the node derives from /config/spec are the chain's own."""
+    from nektar.beacon.chain.config import BeaconConfig, devnet_chain
+    from nektar.crypto.signing import DOMAIN_BEACON_ATTESTER, DOMAIN_VOLUNTARY_EXIT
+    from nektar.stinger.chaininfo import chain_config
+
+    cfg = BeaconConfig(chain=devnet_chain(seconds_per_slot=1, slots_per_epoch=4))
+    root = b"\x07" * 32
+    chain = chain_config(1_700_000_000, root, cfg.spec_dict())
+    expected = cfg.chain.with_genesis(root, 1_700_000_000)
+    assert chain.slots_per_epoch == 4 and chain.seconds_per_slot == 1
+    for epoch in (0, 5, 1000):
+        assert chain.domain(DOMAIN_BEACON_ATTESTER, epoch) == expected.domain(
+            DOMAIN_BEACON_ATTESTER, epoch
+        )
+    assert chain.voluntary_exit_fork_version == expected.voluntary_exit_fork_version
+    assert chain.domain(DOMAIN_VOLUNTARY_EXIT, 3) == expected.domain(DOMAIN_VOLUNTARY_EXIT, 3)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["group_pubkey", "threshold", "members", "public_shares", "my_index", "x"]),
+        st.one_of(
+            st.integers(-2, 5), st.text(max_size=8), st.lists(st.text(max_size=4), max_size=3)
+        ),
+    )
+)
+def test_cluster_definition_parser_rejects_with_its_error(raw: dict) -> None:
+    """Whatever JSON a definition file holds, parsing fails only with a validation error."""
+    from pydantic import ValidationError
+
+    try:
+        ClusterDefinition.model_validate(raw)
+    except ValidationError:
+        return
