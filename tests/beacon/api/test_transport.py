@@ -19,8 +19,6 @@ from nektar.beacon.client import (
     BeaconUnavailableError,
 )
 
-VERSION_PATH = "/eth/v1/node/version"
-
 
 class ScriptedNode:
     """A loopback HTTP server answering the version endpoint per a scripted behaviour."""
