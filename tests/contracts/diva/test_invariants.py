@@ -30,7 +30,7 @@ from typing import Any
 
 import boa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -141,6 +141,9 @@ class LstMachine(_Base):
         self.model: dict[int, Request] = {}
         self.beacon_true = self.lst.pool.beacon_balance()
         self.credited = self.lst.pool.beacon_deposited_ether()
+        for who in self.actors:  # stakers exist from the start, so requests can be made
+            self.lst.deposit(who, 50 * ETHER)
+        self.rate = self.lst.rate()
 
     # ------------------------------------------------------------ stakers
 
@@ -196,11 +199,13 @@ class LstMachine(_Base):
         who, to = self.actors[actor], self.actors[owner]
         each = min(self.lst.token.balanceOf(who) // len(parts), MAX_REQUEST)
         if each < MIN_REQUEST:
+            event("request: balance too small")
             return multiple()
         amounts = [MIN_REQUEST + (each - MIN_REQUEST) * p // 100 for p in parts]
         pooled, total = self.lst.rate()
         with boa.env.prank(who):
             ids = list(self.lst.queue.request_withdrawals(amounts, to))
+        event("request: made")
         for request_id, amount in zip(ids, amounts, strict=True):
             self.model[request_id] = Request(to, amount * total // pooled, amount)
             assert self.lst.queue.get_request(request_id)[:3] == (
@@ -212,6 +217,7 @@ class LstMachine(_Base):
 
     @rule(request_id=requests)
     def claim(self, request_id: int) -> None:
+        """Any request, any state: claimed twice or too early must revert."""
         req = self.model[request_id]
         with boa.env.prank(req.owner):
             if req.claimed:
@@ -221,11 +227,23 @@ class LstMachine(_Base):
                 with boa.reverts("queue: request not finalized"):
                     self.lst.queue.claim_withdrawal(request_id)
             else:
-                before = boa.env.get_balance(req.owner)
-                self.lst.queue.claim_withdrawal(request_id)
-                assert boa.env.get_balance(req.owner) - before == req.final
-                assert req.final <= req.amount, "a withdrawal paid more than was requested"
-                req.claimed = True
+                self._claim(request_id)
+
+    @rule()
+    def claim_all_finalized(self) -> None:
+        for request_id, req in self.model.items():
+            if req.final is not None and not req.claimed:
+                self._claim(request_id)
+
+    def _claim(self, request_id: int) -> None:
+        req = self.model[request_id]
+        before = boa.env.get_balance(req.owner)
+        with boa.env.prank(req.owner):
+            self.lst.queue.claim_withdrawal(request_id)
+        assert boa.env.get_balance(req.owner) - before == req.final
+        assert req.final <= req.amount, "a withdrawal paid more than was requested"
+        req.claimed = True
+        event("claim: paid")
 
     @rule(request_id=requests, to=st.integers(0, 3))
     def transfer_request(self, request_id: int, to: int) -> None:
@@ -278,19 +296,27 @@ class LstMachine(_Base):
             if post >= pre and (post - pre) * 10_000 * YEAR > pre * pool.max_apr_bps() * since:
                 with boa.reverts("pool: rewards exceed the APR limit"):
                     pool.report(*args)
+                event("report: rejected, rewards above the APR limit")
                 return
             if post < pre and (pre - post) * 10_000 > pre * pool.max_loss_bps():
                 with boa.reverts("pool: loss exceeds the per-report limit"):
                     pool.report(*args)
+                event("report: rejected, loss above the limit")
                 return
             fee_before = lst.token.sharesOf(lst.admin)
             first = lst.queue.last_finalized_id() + 1
             pool.report(*args)
         self.loss_reported = post < pre
+        event(f"report: applied with {'a loss' if post < pre else 'rewards or none'}")
         fee = (post - pre) * pool.fee_bps() // 10_000 if post > pre else 0
         fee_shares = fee * pre_shares // (post - fee) if fee else 0
         assert lst.token.sharesOf(lst.admin) - fee_before == fee_shares
         self._check_finalization(first, buffered, post, pre_shares + fee_shares)
+
+    @rule(elapsed=ELAPSED)
+    def report_again(self, elapsed: int) -> None:
+        """Reports matter most (they finalize requests and move the rate): twice the weight."""
+        self.report(elapsed, validators=1)
 
     def _check_finalization(self, first: int, available: int, pooled: int, shares: int) -> None:
         """Requests are finalized in order while the buffer lasts, at min(request, rate)."""
@@ -304,6 +330,10 @@ class LstMachine(_Base):
             req.final = value
             last = request_id
         assert self.lst.queue.last_finalized_id() == last
+        if last >= first:
+            event("report: finalized requests")
+        else:
+            event("report: requests wait for ETH" if len(self.model) >= first else "report: none")
         for request_id in range(first, last + 1):
             assert self.lst.queue.get_request(request_id)[2] == self.model[request_id].final
 
