@@ -105,7 +105,8 @@ class ReportBuilder:
     async def build(self, ref_slot: int) -> Report:
         validators = self.protocol_validators()
         keys = [v.pubkey for v in validators]
-        infos = {bytes(i.validator.pubkey): i for i in await self.client.validators(ref_slot, keys)}
+        found = await self.client.validators(ref_slot, keys) if keys else []  # no ids = all
+        infos = {bytes(i.validator.pubkey): i for i in found}
         balance = deposited = active = exited = 0
         confirmed, rejected, withdrawn, exiting = [], [], [], []
         candidates: list[int] = []

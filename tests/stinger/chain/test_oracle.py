@@ -15,20 +15,28 @@ node's duty workflow and exit path (`StingerNode.exit`), which tests/stinger/ co
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from fractions import Fraction
+
+import pytest
 
 from nektar.beacon.chain.containers import SignedVoluntaryExit
 from nektar.beacon.chain.devnet import devnet_node
 from nektar.beacon.chain.interface import NotFound
+from nektar.beacon.chain.node import DevnetBeaconNode
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.server import BeaconAPIServer
-from nektar.chain.diva_ops import deploy_diva_system
+from nektar.chain.diva_ops import deploy_diva_system, play_cluster
 from nektar.crypto import threshold
 from nektar.crypto.signing import (
     DOMAIN_VOLUNTARY_EXIT,
     VoluntaryExit,
     compute_domain,
     compute_signing_root,
+    deposit_data_root,
+    deposit_signing_root,
+    eth1_withdrawal_credentials,
 )
 from nektar.stinger.lifecycle import LifecycleService
 from nektar.stinger.oracle import OracleReporter
@@ -36,7 +44,7 @@ from nektar.stinger.oracle import OracleReporter
 from .conftest import ETHER, Protocol, until
 
 SECONDS_PER_SLOT, SLOTS_PER_EPOCH = 2, 8
-REGISTERED, ACTIVATED, EXITING, WITHDRAWN = 2, 3, 4, 5
+REGISTERED, ACTIVATED, EXITING, WITHDRAWN, FAILED = 2, 3, 4, 5, 6
 
 
 class Clocks:
@@ -106,7 +114,18 @@ def beacon_status(beacon, pubkey: bytes) -> str | None:
         return None
 
 
-async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
+@dataclass
+class Devnet:
+    """The protocol aligned with a devnet beacon chain served over the Beacon API."""
+
+    p: Protocol
+    beacon: DevnetBeaconNode
+    clocks: Clocks
+    url: str
+
+
+@pytest.fixture
+async def devnet(protocol: Protocol) -> AsyncIterator[Devnet]:
     p = protocol
     genesis = p.backend.timestamp()
     # the system of the fixture has its own genesis: redeploy aligned with the beacon chain
@@ -124,7 +143,6 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
         slots_per_epoch=SLOTS_PER_EPOCH,
         deposit_contract=p.system.deposit_contract.contract,
     )
-    clocks = Clocks(p, beacon, genesis)
     server = BeaconAPIServer(beacon)
     url = await server.start()
     admin = p.backend.accounts[0]
@@ -143,13 +161,25 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
     for _ in range(4):
         node = p.add_operator()
         p.system.oracle.add_member(admin, "0x" + node.address.hex())  # seats before activation
+    yield Devnet(p, beacon, Clocks(p, beacon, genesis), url)
+    await server.stop()
+
+
+def reporters_of(d: Devnet) -> tuple[list[BeaconClient], list[OracleReporter]]:
+    clients = [BeaconClient(d.url) for _ in d.p.nodes]
+    reporters = [
+        OracleReporter(d.p.system, c, n.key, poll_interval=0.2, submit_stagger=1.0)
+        for n, c in zip(d.p.nodes, clients, strict=True)
+    ]
+    return clients, reporters
+
+
+async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
+    p, beacon, clocks = devnet.p, devnet.beacon, devnet.clocks
+    pool = p.system.lst.pool
     staker = p.stake(32 * ETHER)
     await p.start(p.nodes, fork_version=beacon.cfg.chain.genesis_fork_version)
-    clients = [BeaconClient(url) for _ in p.nodes]
-    reporters = [
-        OracleReporter(p.system, c, n.key, poll_interval=0.2, submit_stagger=1.0)
-        for n, c in zip(p.nodes, clients, strict=True)
-    ]
+    clients, reporters = reporters_of(devnet)
     services = [
         LifecycleService(p.system.validators, n.clusters, n.key, stagger=1.0, exit_retry=0.3)
         for n in p.nodes
@@ -225,4 +255,60 @@ async def test_confirmation_activation_and_rewards(protocol: Protocol) -> None:
             await service.stop()
         for client in clients:
             await client.close()
-        await server.stop()
+
+
+async def test_front_run_validator_is_rejected(devnet: Devnet) -> None:
+    """Someone deposits first for the cluster's key with other credentials: the reporters
+    reject the validator, it is written off and the 31 ETH are never sent."""
+    p, beacon, clocks = devnet.p, devnet.beacon, devnet.clocks
+    p.stake(32 * ETHER)
+    proposal = p.propose()
+    fork = beacon.cfg.chain.genesis_fork_version
+    keys = [p.node_of(a).key for a in proposal.nodes]
+    registry = p.system.validators
+    registration = play_cluster(
+        p.backend.chain_id,
+        registry.address,
+        proposal.validator_id,
+        keys,
+        registry.withdrawal_credentials(),
+        fork,
+    )
+    # a member that knows the group key front-runs with its own credentials (its t shares)
+    attacker = eth1_withdrawal_credentials(bytes.fromhex("bad0" * 10))
+    shares = dict(list(registration.secret_shares.items())[:3])
+    root = deposit_signing_root(registration.pubkey, attacker, 10**9, fork)
+    signature = threshold.combine(
+        {i: threshold.partial_sign(k, root) for i, k in shares.items()}, 3
+    )
+    p.system.deposit_contract.contract.transact(
+        "deposit",
+        registration.pubkey,
+        attacker,
+        signature,
+        deposit_data_root(registration.pubkey, attacker, 10**9, signature),
+        value=ETHER,
+    )
+    registry.register(p.backend.accounts[0], registration)
+    pubkey = registration.pubkey
+    await clocks.until_beacon(lambda: beacon_status(beacon, pubkey) is not None, 200, "deposit")
+    assert bytes(beacon.validator("head", pubkey).validator.withdrawal_credentials) == attacker
+    clients, reporters = reporters_of(devnet)
+    try:
+        ref = clocks.next_frame()
+        for reporter in reporters:
+            await reporter.start()
+        await until(
+            lambda: registry.validator(proposal.validator_id).status == FAILED, 60, "write-off"
+        )
+        report = reporters[0].reports[ref]
+        assert report.rejected == (proposal.validator_id,) and report.confirmed == ()
+        assert report.beacon_balance == 0 and report.beacon_deposited == ETHER  # lost: not ours
+        failed = registry.contract.events("ValidatorFailed")
+        assert [bool(e["front_run"]) for e in failed] == [True]
+        assert p.system.lst.pool.contract.call("deposited_ether") == ETHER  # no 31 ETH
+    finally:
+        for reporter in reporters:
+            await reporter.stop()
+        for client in clients:
+            await client.close()
