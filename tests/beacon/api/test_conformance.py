@@ -68,7 +68,7 @@ async def node_and_state_queries(served: Served) -> None:
     assert (await client.version()).startswith("Nektar/")
     assert not (await client.syncing()).is_syncing
     assert await client.health() == 200
-    assert (await client.peer_count())["connected"] == 0
+    assert (await client.peer_count()).connected == 0
     await client.identity()
     spec = await client.spec()
     assert spec["SLOTS_PER_EPOCH"] == "8" and spec["SECONDS_PER_SLOT"] == "2"

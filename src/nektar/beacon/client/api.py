@@ -42,13 +42,13 @@ from nektar.beacon.client.models import (
     Fork,
     Genesis,
     NodeIdentity,
+    PeerCount,
     ProposerDuty,
     ProposerPreparation,
     SyncCommitteeSelection,
     SyncCommitteeSubscription,
     SyncDuty,
     SyncingStatus,
-    Uint64,
     ValidatorBalance,
     ValidatorInfo,
 )
@@ -147,7 +147,9 @@ class BeaconClient:
 
     async def version(self) -> str:
         data = _data(await self._get("/eth/v1/node/version"))
-        return _model(TypeAdapter(dict[str, str]), data, "version")["version"]
+        if not isinstance(data, dict) or not isinstance(data.get("version"), str):
+            raise BeaconResponseError("node/version: data.version is not a string")
+        return data["version"]
 
     async def syncing(self) -> SyncingStatus:
         return _model(SyncingStatus, _data(await self._get("/eth/v1/node/syncing")))
@@ -155,9 +157,8 @@ class BeaconClient:
     async def identity(self) -> NodeIdentity:
         return _model(NodeIdentity, _data(await self._get("/eth/v1/node/identity")))
 
-    async def peer_count(self) -> dict[str, int]:
-        data = _data(await self._get("/eth/v1/node/peer_count"))
-        return _model(TypeAdapter(dict[str, Uint64]), data, "peer_count")
+    async def peer_count(self) -> PeerCount:
+        return _model(PeerCount, _data(await self._get("/eth/v1/node/peer_count")))
 
     async def check_nodes(self) -> dict[str, int | None]:
         """Probe every configured node's health: 200 ready, 206 syncing, None unreachable.

@@ -123,6 +123,13 @@ class NodeIdentity(ApiModel):
     metadata: NodeMetadata
 
 
+class PeerCount(ApiModel):
+    disconnected: Uint64
+    connecting: Uint64
+    connected: Uint64
+    disconnecting: Uint64
+
+
 class Fork(ApiModel):
     previous_version: Bytes4
     current_version: Bytes4
