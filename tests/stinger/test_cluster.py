@@ -41,7 +41,7 @@ def _phase(net: Devnet, epochs: int = 1) -> range:
 
 
 def test_attestations_all_nodes_up(devnet: Devnet) -> None:
-    assert devnet.missed(_phase(devnet, 2)) == []
+    assert devnet.missed(_phase(devnet)) == []
     with urllib.request.urlopen(devnet.api_url(devnet.operators[0]) + "/status") as response:
         status = json.load(response)
     assert len(status["peers"]) == 3
