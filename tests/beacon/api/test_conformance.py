@@ -306,6 +306,7 @@ async def test_every_endpoint_conforms(served: Served, openapi: OpenAPI) -> None
 
     slot = await next_external_proposal(served, vc)
     await produce_both_ways(served, vc, slot)
+    vc.ssz_blocks = True  # (the loop above published JSON blocks)
     await vc.propose(slot)
     assert vc.proposals[-1] == slot
     await vc.sync_messages(slot)

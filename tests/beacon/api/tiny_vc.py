@@ -33,6 +33,7 @@ from nektar.crypto.signing import (
 class TinyValidatorClient:
     client: BeaconClient
     keys: dict[int, int]  # validator index → secret key
+    ssz_blocks: bool = False  # publish blocks as SSZ instead of JSON
     target_aggregators: int = 16
     fork_version: bytes = b""
     genesis_root: bytes = b""
@@ -79,7 +80,7 @@ class TinyValidatorClient:
                 index, block_signing_root(header, self.fork_version, self.genesis_root)
             )
             signed = SignedBeaconBlock(message=block, signature=signature)
-            await self.client.publish_block(signed, produced.version)
+            await self.client.publish_block(signed, produced.version, ssz=self.ssz_blocks)
             self.proposals.append(slot)
 
     async def attest(self, slot: int) -> None:

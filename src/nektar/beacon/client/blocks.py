@@ -21,7 +21,7 @@ from nektar.beacon.chain.containers import (
     SignedBeaconBlock,
 )
 from nektar.beacon.client.transport import SSZ, BeaconResponseError, Response
-from nektar.beacon.json_codec import decode, decode_ssz, decode_uint, encode
+from nektar.beacon.json_codec import decode, decode_ssz, decode_uint
 
 ELECTRA_FORMAT_FORKS = ("electra", "fulu")
 BYTES_PER_BLOB = 4096 * 32
@@ -115,17 +115,16 @@ def parse_produced(response: Response) -> ProducedBlock:
     )
 
 
-def publish_body(
+def publish_contents(
     signed: SignedBeaconBlock,
     version: str,
     kzg_proofs: Sequence[bytes] = (),
     blobs: Sequence[bytes] = (),
-) -> dict[str, Any]:
-    """The JSON body of POST /eth/v2/beacon/blocks: SignedBlockContents from Deneb on."""
+) -> SignedBlockContents:
+    """What POST /eth/v2/beacon/blocks takes from Deneb on: the block with blobs and proofs."""
     check_fork(version)
-    contents = SignedBlockContents(
+    return SignedBlockContents(
         signed_block=signed,
         kzg_proofs=[KZGProof(p) for p in kzg_proofs],
         blobs=[Blob(b) for b in blobs],
     )
-    return encode(contents)
