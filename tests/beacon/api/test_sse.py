@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from nektar.beacon.client import BeaconResponseError
+from nektar.beacon.client.events import parse_event
+from nektar.beacon.client.models import HeadEvent
 from nektar.beacon.client.sse import SSEMessage, SSEParser
 
 NAMES = st.sampled_from(["head", "block", "attestation", "finalized_checkpoint", "chain_reorg"])
@@ -52,3 +56,52 @@ def test_fields_without_space_id_retry_and_default_event() -> None:
 @given(st.binary(max_size=300))
 def test_garbage_never_raises(data: bytes) -> None:
     SSEParser().feed(data)
+
+
+TOPICS = st.sampled_from(
+    [
+        "head",
+        "block",
+        "finalized_checkpoint",
+        "chain_reorg",
+        "attestation",
+        "single_attestation",
+        "voluntary_exit",
+        "contribution_and_proof",
+        "some_future_topic",
+    ]
+)
+JSON_TEXT = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=10,
+).map(json.dumps)
+
+
+@given(topic=TOPICS, data=st.one_of(JSON_TEXT, st.text(max_size=40)))
+def test_event_payloads_parse_or_raise_the_typed_error(topic: str, data: str) -> None:
+    try:
+        event = parse_event(SSEMessage(event=topic, data=data))
+    except BeaconResponseError:
+        return
+    assert event.topic == topic
+
+
+def test_a_spec_example_event_parses_typed() -> None:
+    head = parse_event(
+        SSEMessage(
+            event="head",
+            data=json.dumps(
+                {
+                    "slot": "10",
+                    "block": "0x" + "9a" * 32,
+                    "state": "0x" + "60" * 32,
+                    "epoch_transition": False,
+                    "previous_duty_dependent_root": "0x" + "5e" * 32,
+                    "current_duty_dependent_root": "0x" + "5e" * 32,
+                    "execution_optimistic": False,
+                }
+            ),
+        )
+    )
+    assert isinstance(head.data, HeadEvent) and head.data.slot == 10
