@@ -57,7 +57,6 @@ def _strict_bool(value: Any) -> bool:
 
 
 Uint64 = _uint(64)
-Uint256 = _uint(256)
 Bytes4 = _hex(4)
 Bytes20 = _hex(20)
 Bytes32 = _hex(32)
