@@ -69,7 +69,7 @@ def test_demo_command_reports_failure_plainly(monkeypatch: pytest.MonkeyPatch):
         raise AssertionError("unreachable: the deposit must revert")
 
     monkeypatch.setattr(demo_command, "run_walkthrough", failing_walkthrough)
-    outcome = CliRunner().invoke(app, ["demo"])
+    outcome = CliRunner().invoke(app, ["demo", "--lst-only"])
     assert outcome.exit_code == 1
     text = " ".join(outcome.output.split())  # undo the console's line wrapping
     assert "demo failed: DepositContract.deposit reverted: DepositContract: reconstructed" in text

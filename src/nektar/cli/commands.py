@@ -2,5 +2,6 @@
 
 from __future__ import annotations
 
-import nektar.cli.demo  # noqa: F401
+import nektar.cli.demo
+import nektar.cli.devnet  # noqa: F401
 from nektar.cli import conformance  # noqa: F401

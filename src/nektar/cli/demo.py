@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -64,11 +66,8 @@ def gas_table(result: WalkthroughResult) -> Table:
     return table
 
 
-@app.command()
-def demo() -> None:
-    """Walk three stakers through deposit, wrap, unwrap, withdrawal request, an oracle report
-    that raises the rate, finalization and claim, on an in-process EVM."""
-    console = Console()
+def run_lst_walkthrough(console: Console) -> None:
+    """The in-process staker walkthrough (`--lst-only`)."""
     console.rule("Nektar demo: Diva liquid staking on an in-process EVM")
     try:
         with console.status("deploying contracts…") as status:
@@ -85,3 +84,24 @@ def demo() -> None:
     console.print(protocol_table(result))
     console.print(gas_table(result))
     console.print("[bold green]demo complete[/bold green]")
+
+
+@app.command()
+def demo(
+    lst_only: Annotated[
+        bool, typer.Option("--lst-only", help="only the in-process staker walkthrough")
+    ] = False,
+    run_dir: Annotated[
+        Path | None, typer.Option(help="logs and node data directories (default: a temp dir)")
+    ] = None,
+) -> None:
+    """The Diva base layer live: anvil + contracts, the devnet beacon chain and four Stinger
+    nodes as processes; stake, DKG, activation, duties, rewards, a node crash and restart,
+    an exit and a withdrawal. With --lst-only: the staker walkthrough on an in-process EVM."""
+    console = Console()
+    if lst_only:
+        run_lst_walkthrough(console)
+        return
+    from nektar.cli.devnet import run_network_demo
+
+    raise typer.Exit(run_network_demo(console, run_dir))

@@ -64,6 +64,13 @@ def post_json(url: str, body: object, timeout: float = 60.0) -> Any:
         raise DevnetError(f"{url} answered {exc.code}: {exc.read().decode()[:300]}") from None
 
 
+def _bits(hex_bits: str) -> list[int]:
+    """Positions of the set bits of an SSZ bitvector/bitlist (JSON hex, little-endian bits;
+    a bitlist's length marker is its highest bit, harmless for membership tests below it)."""
+    raw = bytes.fromhex(hex_bits.removeprefix("0x"))
+    return [i for i in range(len(raw) * 8) if raw[i // 8] >> (i % 8) & 1]
+
+
 @dataclass
 class Operator:
     """One operator: its on-chain account, its node key and its Stinger process."""
@@ -129,11 +136,17 @@ class Network:
 
     # ------------------------------------------------------------------ bring-up
     def start(self) -> None:
+        self.start_chain()
+        self.start_beacon()
+        self.start_nodes()
+
+    def start_chain(self) -> None:
+        """anvil, the Diva system, the operators (registered and bonded)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._start_anvil()
         self._deploy()
-        self._start_beacon()
-        self._write_descriptor()
+
+    def start_nodes(self) -> None:
         for op in self.operators:
             self.spawn(op)
         self.wait_nodes_ready(self.operators)
@@ -188,7 +201,8 @@ class Network:
         self.backend.set_balance(op.address, NODE_GAS_MONEY)
         return op
 
-    def _start_beacon(self) -> None:
+    def start_beacon(self) -> None:
+        """The beacon chain process (genesis at `genesis_time`), then the nodes' configs."""
         timing = self.settings.timing
         url_file = self.run_dir / "beacon.url"
         args = [
@@ -209,6 +223,7 @@ class Network:
         self.beacon_url = url_file.read_text().strip()
         for op in self.operators:
             (op.datadir / "stinger.toml").write_text(self._node_config(op))
+        self._write_descriptor()
 
     def _node_config(self, op: Operator) -> str:
         return (
@@ -309,6 +324,37 @@ class Network:
         ids = ",".join("0x" + pk.hex() for pk in pubkeys)
         entries = self.beacon_get(f"/eth/v1/beacon/states/head/validators?id={ids}")
         return {bytes.fromhex(e["validator"]["pubkey"][2:]): e for e in entries}
+
+    def attester_duty(self, index: int, epoch: int) -> tuple[int, int, int] | None:
+        """(slot, committee index, position in the committee) of validator `index` in `epoch`
+        (the beacon node answers for the current and the next epoch only)."""
+        duties = post_json(
+            f"{self.beacon_url}/eth/v1/validator/duties/attester/{epoch}", [str(index)]
+        )["data"]
+        if not duties:
+            return None
+        d = duties[0]
+        return int(d["slot"]), int(d["committee_index"]), int(d["validator_committee_index"])
+
+    def attestation_included(self, duty: tuple[int, int, int]) -> bool:
+        """Whether a block holds the attestation of `duty` (see `attester_duty`): the committee
+        bit, then the validator's aggregation bit (devnets have one committee per slot below
+        1,024 validators; more committees in one attestation raise DevnetError)."""
+        slot, committee, position = duty
+        for block_slot in range(slot + 1, slot + 2 + self.settings.timing.slots_per_epoch):
+            try:
+                block = get_json(f"{self.beacon_url}/eth/v2/beacon/blocks/{block_slot}")
+            except urllib.error.HTTPError:
+                continue  # empty slot, or not reached yet
+            for att in block["data"]["message"]["body"]["attestations"]:
+                committees = _bits(att["committee_bits"])
+                if int(att["data"]["slot"]) != slot or committee not in committees:
+                    continue
+                if committees[0] != committee:
+                    raise DevnetError("attestations spanning several committees are not read")
+                if position in _bits(att["aggregation_bits"]):
+                    return True
+        return False
 
     # ------------------------------------------------------------------ teardown
     def stop(self) -> None:
