@@ -161,9 +161,16 @@ def initialize(token: address, queue: address, vault: address):
     self._config = self._config | convert(token, uint256)
     self.withdrawal_queue = queue
     self.withdrawal_vault = vault
-    self._money = (msg.value << 128) | msg.value
+    self._set_money(msg.value, msg.value)
     self.last_report_timestamp = block.timestamp
     extcall IDivEther(token).set_withdrawal_queue(queue)
+
+
+@internal
+def _set_money(pooled: uint256, buffered: uint256):
+    """@dev Both halves of the packed slot must fit 128 bits (≈ 3.4e20 ETH) or they'd corrupt."""
+    assert pooled <= MASK128, "pool: pooled ether exceeds 128 bits"
+    self._money = (pooled << 128) | buffered
 
 
 # ---------------------------------------------------------------- views
@@ -258,7 +265,7 @@ def _deposit(sender: address, amount: uint256) -> uint256:
         self._limit_state = (block.number << 128) | (limit - amount)
     money: uint256 = self._money
     pooled: uint256 = money >> 128
-    self._money = ((pooled + amount) << 128) | ((money & MASK128) + amount)
+    self._set_money(pooled + amount, (money & MASK128) + amount)
     return extcall IDivEther(token).mint_for_ether(sender, amount, pooled)
 
 
@@ -286,7 +293,7 @@ def receive_donation():
     assert msg.value != 0, "pool: zero donation"
     assert self._config & MASK160 != 0, "pool: not initialized"
     money: uint256 = self._money
-    self._money = (((money >> 128) + msg.value) << 128) | ((money & MASK128) + msg.value)
+    self._set_money((money >> 128) + msg.value, (money & MASK128) + msg.value)
     log Donation(sender=msg.sender, amount=msg.value)
 
 
@@ -379,7 +386,7 @@ def report(
     if fee != 0:
         # value of the new shares at the post-report rate ≤ fee (rounded down)
         fee_shares = fee * pre_shares // (post_pooled - fee)
-    self._money = (post_pooled << 128) | buffered
+    self._set_money(post_pooled, buffered)
     if fee_shares != 0:
         extcall IDivEther(token).mint_shares(self.fee_recipient, fee_shares)
     post_shares: uint256 = pre_shares + fee_shares
@@ -391,7 +398,7 @@ def report(
         buffered, post_pooled, post_shares, self.max_finalize_requests
     )
     if last_id > staticcall IWithdrawalQueue(queue).last_finalized_id():
-        self._money = ((post_pooled - to_queue) << 128) | (buffered - to_queue)
+        self._set_money(post_pooled - to_queue, buffered - to_queue)
         extcall IWithdrawalQueue(queue).finalize(last_id, post_pooled, post_shares, value=to_queue)
 
     log TokenRebased(

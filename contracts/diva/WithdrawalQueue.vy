@@ -240,6 +240,7 @@ def request_withdrawals(amounts: DynArray[uint256, MAX_BATCH], owner: address = 
             amount_of_shares=shares,
         )
     assert locked_shares <= MASK96, "queue: unfinalized shares overflow"
+    assert locked_ether <= MASK96, "queue: unfinalized ether overflow"
     self._state = (locked_ether << 160) | (locked_shares << 64) | last_id
     self._balances[owner] += len(amounts)
     return ids

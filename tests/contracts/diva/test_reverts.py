@@ -167,6 +167,9 @@ def test_donation_and_vault_hook_bad_inputs(lst: Lst) -> None:
             lst.pool.receive_donation(value=0)
         with boa.reverts("pool: ETH only from the withdrawal vault"):
             lst.pool.receive_from_vault(value=ETHER)
+    boa.env.set_balance(bob, 2**129)
+    with boa.reverts("pool: pooled ether exceeds 128 bits"), boa.env.prank(bob):
+        lst.pool.receive_donation(value=2**128)
 
 
 def test_withdraw_for_deposit_bad_inputs(lst: Lst, staker: str) -> None:
