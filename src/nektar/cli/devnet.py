@@ -115,7 +115,7 @@ def run_network_demo(console: Console, run_dir: Path | None) -> int:
             first.detail = f"anvil {net.backend.url}, beacon {net.beacon_url}, 4 nodes"
             scenario = Scenario(net, progress)
             progress.rate_start = net.system.lst.rate()
-            monitor = Monitor(net, progress, scenario.committee)
+            monitor = Monitor(net, progress)
             monitor.start()
             scenario.run()
             monitor.poll()

@@ -1,8 +1,9 @@
 """The devnet's oracle committee: three member accounts that compute each frame's report from
 the Beacon API and the chain, vote for its hash and submit it.
 
-It stands in for the Stinger nodes' oracle reporter until that service runs in the nodes; the
-report is computed from real beacon-chain data, never made up:
+It stands in for the Stinger nodes' oracle reporter when the nodes do not run it (then
+`enroll_node_reporters` makes the nodes the committee instead); the report is computed from
+real beacon-chain data, never made up:
 
 - `beacon_balance`: the protocol validators' balances on the beacon chain;
 - `beacon_deposited`: 1 ETH per validator the beacon chain knows, 32 once its top-up shows
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from eth_account.signers.local import LocalAccount
 
-from nektar.chain.diva_ops import Report
+from nektar.chain.diva_ops import DivaSystem, Report
 from nektar.chain.types import Receipt
 from nektar.devnet.network import ETH, Network
 
@@ -35,6 +36,22 @@ class ProtocolValidator:
     validator_id: int
     pubkey: bytes
     deposit_signature: bytes
+
+
+def registered(system: DivaSystem) -> list[ProtocolValidator]:
+    """Every validator registered so far (from the `ValidatorRegistered` events)."""
+    return [
+        ProtocolValidator(int(e["validator_id"]), bytes(e["pubkey"]), bytes(e["deposit_signature"]))
+        for e in system.validators.contract.events("ValidatorRegistered", 0)
+    ]
+
+
+def enroll_node_reporters(net: Network) -> None:
+    """Make the nodes the governed oracle committee (when they run their oracle reporter):
+    before any validator is active no operator has an operator seat, yet credentials must be
+    confirmed."""
+    for op in net.operators:
+        net.system.oracle.add_member(net.admin, op.address)
 
 
 class OracleCommittee:
@@ -55,16 +72,6 @@ class OracleCommittee:
             operators_vote=False,
         )
 
-    # ------------------------------------------------------------------ chain views
-    def registered(self) -> list[ProtocolValidator]:
-        events = self.system.validators.contract.events("ValidatorRegistered", 0)
-        return [
-            ProtocolValidator(
-                int(e["validator_id"]), bytes(e["pubkey"]), bytes(e["deposit_signature"])
-            )
-            for e in events
-        ]
-
     def frame_open(self) -> bool:
         """A frame whose report has not been applied yet has started. Anvil mines only on
         demand, so an empty block is mined first: the contract's clock then reads wall time."""
@@ -78,7 +85,7 @@ class OracleCommittee:
 
     # ------------------------------------------------------------------ the report
     def build(self) -> Report:
-        validators = self.registered()
+        validators = registered(self.system)
         registry = self.system.validators
         info = {v.validator_id: registry.validator(v.validator_id) for v in validators}
         beacon = self.net.beacon_validators([v.pubkey for v in validators])

@@ -30,7 +30,14 @@ from typing import Any
 
 from nektar.chain.diva_ops import ProposedValidator, play_cluster
 from nektar.chain.errors import TransactionReverted
-from nektar.devnet.committee import EXITING, WITHDRAWN, OracleCommittee
+from nektar.devnet.committee import (
+    EXITING,
+    REGISTERED,
+    WITHDRAWN,
+    OracleCommittee,
+    enroll_node_reporters,
+    registered,
+)
 from nektar.devnet.network import ETH, Network, Operator, post_json
 from nektar.devnet.processes import DevnetError, wait_for
 from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_definition
@@ -93,8 +100,8 @@ def new_progress() -> Progress:
 class Monitor:
     """Polls the beacon chain, the nodes' status endpoints and the rate once a second."""
 
-    def __init__(self, net: Network, progress: Progress, committee: OracleCommittee) -> None:
-        self.net, self.progress, self.committee = net, progress, committee
+    def __init__(self, net: Network, progress: Progress) -> None:
+        self.net, self.progress = net, progress
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -118,9 +125,9 @@ class Monitor:
         p.finalized_epoch = int(checkpoints["finalized"]["epoch"])
         for op in net.operators:
             p.nodes[op.name] = node_summary(op)
-        registered = self.committee.registered()
-        beacon = net.beacon_validators([v.pubkey for v in registered])
-        for v in registered:
+        validators = registered(net.system)
+        beacon = net.beacon_validators([v.pubkey for v in validators])
+        for v in validators:
             entry = beacon.get(v.pubkey)
             p.validators[v.validator_id] = {
                 "pubkey": v.pubkey,
@@ -162,7 +169,7 @@ class Scenario:
         self.progress = progress
         self.system = net.system
         self.backend = net.backend
-        self.committee = OracleCommittee(net)
+        self.committee: OracleCommittee | None = None  # None: the nodes report
         self.stakers = {name: self.backend.new_account(amount + ETH) for name, amount in STAKES}
         self.proposals: list[ProposedValidator] = []
 
@@ -197,12 +204,24 @@ class Scenario:
         return self.net.epoch_of(self.net.wall_slot())
 
     def oracle_report(self, what: str) -> None:
-        """Wait for a frame without a report, then report it (again in the next frame if this
-        one closed while the members voted: frames last one devnet epoch)."""
+        """The next report: the nodes' (waited for), or the orchestrator committee's, made in
+        the next frame without one (again in the next frame if this one closed while the
+        members voted: frames last one devnet epoch)."""
+        if self.committee is None:
+            applied = self.system.oracle.contract
+            seen = len(applied.events("ReportApplied", 0))
+            self.wait(
+                lambda: len(applied.events("ReportApplied", 0)) > seen,
+                self.epochs(4),
+                f"the nodes' oracle report for {what}",
+            )
+            self.progress.log(f"the nodes' oracle report applied ({what})")
+            return
+        committee = self.committee
         for attempt in range(3):
-            self.wait(self.committee.frame_open, self.epochs(3), f"an oracle frame for {what}")
+            self.wait(committee.frame_open, self.epochs(3), f"an oracle frame for {what}")
             try:
-                report, receipt = self.committee.report()
+                report, receipt = committee.report()
                 break
             except TransactionReverted as exc:
                 if "stale ref slot" not in str(exc) or attempt == 2:
@@ -215,11 +234,11 @@ class Scenario:
         )
 
     def balances(self) -> dict[int, int]:
-        registered = self.committee.registered()
-        beacon = self.net.beacon_validators([v.pubkey for v in registered])
+        validators = registered(self.system)
+        beacon = self.net.beacon_validators([v.pubkey for v in validators])
         return {
             v.validator_id: int(beacon[v.pubkey]["balance"])
-            for v in registered
+            for v in validators
             if v.pubkey in beacon
         }
 
@@ -259,19 +278,21 @@ class Scenario:
             time.sleep(0.5)
         if registry.events("DkgAcknowledged", 0):
             self.progress.dkg_by = "the nodes' DKG engine"
+            enroll_node_reporters(self.net)
         else:
             self.progress.dkg_by = "the orchestrator (nodes run no DKG engine yet)"
+            self.committee = OracleCommittee(self.net)
             self.progress.log("no DkgAcknowledged: the orchestrator runs the clusters' DKG")
             for proposal in self.proposals:
                 self._harness_dkg(proposal)
             self.net.restart_nodes(self.net.operators)
         chapter.detail = f"waiting for ValidatorRegistered {ids} (DKG by {self.progress.dkg_by})"
 
-        def registered() -> bool:
-            done = {v.validator_id for v in self.committee.registered()}
+        def all_registered() -> bool:
+            done = {v.validator_id for v in registered(self.system)}
             return all(i in done for i in ids)
 
-        self.wait(registered, 90, f"ValidatorRegistered for validators {ids}")
+        self.wait(all_registered, 90, f"ValidatorRegistered for validators {ids}")
         in_transit = self.system.lst.pool.in_transit_ether()
         chapter.detail = f"{len(ids)} registered by {self.progress.dkg_by}; in transit " + (
             f"{in_transit / ETH:.0f} ETH"
@@ -306,8 +327,8 @@ class Scenario:
         self.progress.log(f"validator {proposal.validator_id}: DKG done, registered")
 
     def confirm_and_top_up(self, chapter: Chapter) -> None:
-        registered = self.committee.registered()
-        pubkeys = [v.pubkey for v in registered]
+        validators = registered(self.system)
+        pubkeys = [v.pubkey for v in validators]
         chapter.detail = "waiting for the 1 ETH deposits on the beacon chain"
         self.wait(
             lambda: len(self.net.beacon_validators(pubkeys)) == len(pubkeys),
@@ -316,17 +337,28 @@ class Scenario:
         )
         chapter.detail = "oracle confirmation"
         registry = self.system.validators
-        while not all(registry.validator(v.validator_id).confirmed for v in registered):
+        while not all(registry.validator(v.validator_id).confirmed for v in validators):
             self.oracle_report("the credentials confirmation")
-        for v in registered:
-            registry.contract.transact(
-                "activate", v.validator_id, v.pubkey, v.deposit_signature, sender=self.net.admin
-            )
-        self.progress.log(f"31 ETH deposits for validators {[v.validator_id for v in registered]}")
-        chapter.detail = f"{len(registered)} confirmed and topped up to 32 ETH"
+        for v in validators:  # the nodes' lifecycle service may have been first: fine
+            if registry.validator(v.validator_id).status == REGISTERED:
+                with contextlib.suppress(TransactionReverted):
+                    registry.contract.transact(
+                        "activate",
+                        v.validator_id,
+                        v.pubkey,
+                        v.deposit_signature,
+                        sender=self.net.admin,
+                    )
+        self.wait(
+            lambda: all(registry.validator(v.validator_id).status > REGISTERED for v in validators),
+            self.epochs(3),
+            "the 31 ETH deposits (activate)",
+        )
+        self.progress.log(f"31 ETH deposits for validators {[v.validator_id for v in validators]}")
+        chapter.detail = f"{len(validators)} confirmed and topped up to 32 ETH"
 
     def wait_active(self, chapter: Chapter) -> None:
-        pubkeys = [v.pubkey for v in self.committee.registered()]
+        pubkeys = [v.pubkey for v in registered(self.system)]
 
         def active() -> bool:
             entries = self.net.beacon_validators(pubkeys).values()
@@ -421,14 +453,15 @@ class Scenario:
         self.oracle_report("the exit request")
         exiting = [
             v
-            for v in self.committee.registered()
+            for v in registered(self.system)
             if registry.validator(v.validator_id).status == EXITING
         ]
         if not exiting:
             raise DevnetError("the oracle report requested no exit for the withdrawal")
         target = exiting[0]
         chapter.detail = f"cluster signs the voluntary exit of validator {target.validator_id}"
-        self._sign_exit(target.pubkey)
+        if self.committee is not None:  # else the nodes' lifecycle service reacts by itself
+            self._sign_exit(target.pubkey)
         chapter.detail = f"validator {target.validator_id} exiting; waiting for its withdrawal"
         self.wait(
             lambda: (
