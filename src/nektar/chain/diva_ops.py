@@ -31,8 +31,14 @@ from nektar.crypto.deposit import combine_deposit, partial_deposit_signature
 from nektar.crypto.node_key import NodeKey
 
 PRE_DEPOSIT_GWEI = 10**9
-STATUS_NAMES = {1: "PROPOSED", 2: "REGISTERED", 3: "ACTIVATED", 4: "EXITING", 5: "WITHDRAWN"}
-STATUS_NAMES[6] = "FAILED"
+STATUS_NAMES = {
+    1: "PROPOSED",
+    2: "REGISTERED",
+    3: "ACTIVATED",
+    4: "EXITING",
+    5: "WITHDRAWN",
+    6: "FAILED",
+}
 REPORT_ABI = (
     "(uint256,uint256,uint256,uint256,uint256,uint256,"
     "uint256[],uint256[],uint256[],uint256[],uint256[])"
@@ -83,9 +89,9 @@ class Registration:
 
 def _dealt_keys(n: int, t: int) -> tuple[bytes, dict[int, int], dict[int, bytes]]:
     """A trusted dealer: (group pubkey, {index: secret share}, {index: public share})."""
-    _, shares = threshold.split(secrets.randbelow(bls.CURVE_ORDER - 1) + 1, t, n)
-    coefficients_pk = bls.sk_to_pk(threshold.recover_secret(shares))
-    return coefficients_pk, shares, {i: bls.sk_to_pk(s) for i, s in shares.items()}
+    secret = secrets.randbelow(bls.CURVE_ORDER - 1) + 1
+    _, shares = threshold.split(secret, t, n)
+    return bls.sk_to_pk(secret), shares, {i: bls.sk_to_pk(s) for i, s in shares.items()}
 
 
 def _dkg_keys(session: bytes, n: int, t: int) -> tuple[bytes, dict[int, int], dict[int, bytes]]:

@@ -34,7 +34,7 @@ from nektar.chain.diva_ops import (
 from nektar.chain.selection import Performance
 from nektar.crypto.networks import devnet
 from nektar.crypto.node_key import NodeKey
-from nektar.devnet.walkthrough import Step, WalkthroughError
+from nektar.devnet.walkthrough import Step, _eth, _require, _Walk
 
 ETH = 10**18
 OPERATOR_BONDS = (2 * ETH, 2 * ETH, 3 * ETH, 2 * ETH, 4 * ETH)
@@ -66,27 +66,6 @@ class OperatorsResult:
     rate_after: Fraction
     fee_shares: int
     gas: dict[str, list[int]] = field(default_factory=dict)
-
-
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise WalkthroughError(message)
-
-
-def _eth(wei: int) -> str:
-    return f"{float(Fraction(wei, ETH)):,.4f} ETH"
-
-
-class _Walk:
-    def __init__(self, backend: Backend, on_step: Callable[[Step], None]) -> None:
-        self.backend = backend
-        self.on_step = on_step
-        self.gas: dict[str, list[int]] = {}
-
-    def record(self, operation: str, title: str, detail: str, receipt: Receipt) -> Receipt:
-        self.gas.setdefault(operation, []).append(receipt.gas_used)
-        self.on_step(Step(title, detail, receipt.gas_used))
-        return receipt
 
 
 class _Oracle:
