@@ -156,8 +156,8 @@ class Devnet:
     n: int = 4
     t: int = 3
     count: int = 2
-    seconds_per_slot: int = 1
-    slots_per_epoch: int = 4
+    seconds_per_slot: int = 2
+    slots_per_epoch: int = 2
     operators: list[Operator] = field(default_factory=list)
     pubkeys: list[bytes] = field(default_factory=list)
 

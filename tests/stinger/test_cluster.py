@@ -91,7 +91,7 @@ def test_byzantine_member_is_dropped_and_named(devnet: Devnet) -> None:
     assert devnet.missed(_phase(devnet)) == []
     culprit = "0x" + bad.address.hex()
     honest_logs = [op.logs() for op in devnet.operators[:3]]
-    assert all(f"invalid partial signature from {culprit}" in log for log in honest_logs)
+    assert all(f"invalid partial signature(s) from {culprit}" in log for log in honest_logs)
     assert _late_decisions(devnet) > late_before  # its invalid proposals cost rounds
     assert devnet.node.pool_attester_slashings() == []
 
@@ -101,8 +101,12 @@ def test_blocks_proposed_by_the_cluster(devnet: Devnet) -> None:
     assert devnet.cluster_proposals()
 
 
-def test_sync_committee_messages_included(devnet: Devnet) -> None:
+def test_sync_committee_messages_and_contributions(devnet: Devnet) -> None:
     assert devnet.cluster_sync_blocks()
+    with urllib.request.urlopen(devnet.api_url(devnet.operators[0]) + "/metrics") as response:
+        metrics = response.read().decode()
+    found = re.search(r'stinger_duties_succeeded_total\{duty="sync_contribution"\} (\S+)', metrics)
+    assert found and float(found.group(1)) > 0
 
 
 def test_voluntary_exit_signed_by_three_operators(devnet: Devnet) -> None:

@@ -80,9 +80,18 @@ class Aggregator:
     async def collect(
         self, duty: Duty, wanted: Sequence[tuple[bytes, bytes]], timeout: float
     ) -> dict[bytes, bytes]:
-        """Group signatures for (pubkey, root) pairs, those ready within `timeout` seconds."""
+        """Group signatures by pubkey for (pubkey, root) pairs (one root per validator),
+        those ready within `timeout` seconds."""
+        found = await self.collect_pairs(duty, wanted, timeout)
+        return {pubkey: signature for (pubkey, _), signature in found.items()}
+
+    async def collect_pairs(
+        self, duty: Duty, wanted: Sequence[tuple[bytes, bytes]], timeout: float
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        """Group signatures by (pubkey, root), for duties where a validator signs several
+        messages (sync selection proofs of several subcommittees)."""
         loop = asyncio.get_running_loop()
-        futures: dict[bytes, asyncio.Future[bytes]] = {}
+        futures: dict[tuple[bytes, bytes], asyncio.Future[bytes]] = {}
         for pubkey, root in wanted:
             key = (duty, pubkey, root)
             future = self._waiters.get(key)
@@ -90,11 +99,11 @@ class Aggregator:
                 future = self._waiters[key] = loop.create_future()
                 if key in self._done:
                     future.set_result(self._done[key])
-            futures[pubkey] = future
+            futures[(pubkey, root)] = future
         pending = [f for f in futures.values() if not f.done()]
         if pending:
             await asyncio.wait(pending, timeout=max(0.0, timeout))
-        return {p: f.result() for p, f in futures.items() if f.done() and not f.cancelled()}
+        return {k: f.result() for k, f in futures.items() if f.done() and not f.cancelled()}
 
     def prune(self, horizon_slot: int) -> None:
         """Forget duties before `horizon_slot` (exits are kept: operators sign them apart)."""

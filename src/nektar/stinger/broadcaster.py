@@ -11,7 +11,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from nektar.beacon.chain.containers import SignedBeaconBlock, SignedVoluntaryExit
+from nektar.beacon.chain.containers import (
+    SignedBeaconBlock,
+    SignedContributionAndProof,
+    SignedVoluntaryExit,
+)
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.client.api import BeaconAPIError
 from nektar.crypto.signing import (
@@ -60,6 +64,13 @@ class Broadcaster:
             "sync_message",
             len(messages),
             lambda: self.client.submit_sync_committee_messages(messages),
+        )
+
+    async def contributions(self, signed: Sequence[SignedContributionAndProof]) -> bool:
+        return await self._submit(
+            "sync_contribution",
+            len(signed),
+            lambda: self.client.submit_contribution_and_proofs(signed),
         )
 
     async def exit(self, signed: SignedVoluntaryExit) -> bool:

@@ -21,6 +21,8 @@ class DutyType(IntEnum):
     AGGREGATOR = 5  # consensus on the aggregates, sign AggregateAndProof
     EXIT = 6  # voluntary exit (no consensus: the message is fixed by its epoch)
     SYNC_MESSAGE = 7  # consensus on the head block root, sign it
+    SYNC_SELECTION = 8  # partial sync selection proofs (per subcommittee), combined
+    SYNC_CONTRIBUTION = 9  # consensus on the contributions, sign ContributionAndProof
 
 
 @dataclass(frozen=True, order=True)

@@ -8,7 +8,7 @@ import time
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.client.api import BeaconAPIError
 from nektar.beacon.client.blocks import ProducedBlock
-from nektar.crypto.signing import Attestation, AttestationData
+from nektar.crypto.signing import Attestation, AttestationData, SyncCommitteeContribution
 from nektar.stinger.metrics import Metrics
 
 RETRY_DELAY = 0.1
@@ -50,6 +50,11 @@ class Fetcher:
 
     async def head_root(self) -> bytes:
         return await self.client.block_root("head")
+
+    async def sync_contribution(
+        self, slot: int, subcommittee: int, block_root: bytes
+    ) -> SyncCommitteeContribution:
+        return await self.client.sync_committee_contribution(slot, subcommittee, block_root)
 
     async def aggregate(self, data_root: bytes, slot: int, committee_index: int) -> Attestation:
         return await self.client.aggregate_attestation(data_root, slot, committee_index)

@@ -14,7 +14,10 @@ What a report says (docs/stinger-chain.md has the reasoning):
   registered key present in the state (whatever its credentials), 31 ETH more once an
   activated key shows the top-up (balance above 1 ETH, or active/exited status).
 - `active_validators` / `exited_validators`: activated keys by beacon status.
-- `vault_balance`: the WithdrawalVault's ETH (pulled into the pool by the report).
+- `vault_balance`: what the beacon chain's blocks after the last applied report's ref slot,
+  up to this ref slot, withdrew to the WithdrawalVault (capped by the vault's balance), so
+  the vault and the balances are read at the same point: ETH arriving later is left for the
+  next report. The pool pulls it from the vault.
 - `confirmed` / `rejected`: REGISTERED, unconfirmed keys present in the state: vault
   credentials → confirmed, anything else → rejected (front-run).
 - `to_exit`: when the WithdrawalQueue's unfinalized ETH exceeds buffer + vault + 32 ETH per
@@ -22,10 +25,11 @@ What a report says (docs/stinger-chain.md has the reasoning):
   chain) to cover the gap, 32 ETH each.
 - `withdrawn`: EXITING keys whose beacon status is `withdrawal_done`.
 - `performance`: every operator holding active key shares, with its missed duties: for each
-  ACTIVATED key and each epoch of the frame, a balance that went down between consecutive
-  epoch-boundary states (and does not sit at exactly 32 ETH, which is the withdrawal sweep)
-  counts one missed epoch for every member of its cluster (a distributed validator misses
-  as a cluster). States the beacon node no longer serves count nothing.
+  ACTIVATED key and each epoch of the frame, if its balance at the epoch's last boundary plus
+  what the blocks in between withdrew for it (the sweep of balances above 32 ETH) is below
+  its balance at the first boundary, the key lost more in penalties than it earned: one
+  missed epoch for every member of its cluster (a distributed validator misses as a
+  cluster). States or blocks the beacon node no longer serves count nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from eth_account.signers.local import LocalAccount
 
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.client.api import BeaconAPIError
+from nektar.beacon.client.transport import BeaconHTTPError
 from nektar.chain.diva_ops import DivaSystem, Report
 from nektar.chain.errors import ChainError, TransactionReverted
 from nektar.crypto.node_key import NodeKey
@@ -52,7 +57,6 @@ ETHER = 10**18
 VALIDATOR_ETHER = 32 * ETHER
 PRE_DEPOSIT = ETHER
 REGISTERED, ACTIVATED, EXITING, WITHDRAWN = 2, 3, 4, 5
-SWEPT_BALANCE_GWEI = 32 * GWEI
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,7 @@ class ReportBuilder:
         self.slots_per_epoch = int(oracle.call("SLOTS_PER_EPOCH"))
         self._pubkeys: dict[int, bytes] = {}
         self._next_block = 0
+        self._withdrawals: dict[int, list[tuple[int, bytes, int]]] = {}
 
     def protocol_validators(self) -> list[ProtocolValidator]:
         """Every registered key with its current lifecycle status (events read once)."""
@@ -95,12 +100,59 @@ class ReportBuilder:
             )
         return out
 
-    async def _balances(self, slot: int, pubkeys: list[bytes]) -> dict[bytes, int] | None:
+    async def _balances(
+        self, slot: int, pubkeys: list[bytes]
+    ) -> dict[bytes, tuple[int, int]] | None:
+        """{pubkey: (validator index, balance in gwei)} at `slot`; None if not served."""
         try:
             infos = await self.client.validators(slot, pubkeys)
         except BeaconAPIError:
             return None
-        return {bytes(i.validator.pubkey): int(i.balance) for i in infos}
+        return {bytes(i.validator.pubkey): (int(i.index), int(i.balance)) for i in infos}
+
+    async def _block_withdrawals(self, slot: int) -> list[tuple[int, bytes, int]]:
+        """(validator index, address, gwei) of every withdrawal in the block at `slot` (none
+        for an empty slot). Raises BeaconAPIError when the block cannot be read."""
+        if slot not in self._withdrawals:
+            try:
+                block = (await self.client.block(slot, ssz=True)).block.message
+                found = [
+                    (int(w.validator_index), bytes(w.address), int(w.amount))
+                    for w in block.body.execution_payload.withdrawals
+                ]
+            except BeaconHTTPError as exc:
+                if exc.status != 404:
+                    raise
+                found = []
+            self._withdrawals[slot] = found
+        return self._withdrawals[slot]
+
+    async def _withdrawn(self, first: int, last: int) -> dict[int, int] | None:
+        """Gwei withdrawn per validator index by the blocks of slots first..last (the sweep of
+        balances above 32 ETH); None if a block could not be read."""
+        paid: dict[int, int] = {}
+        try:
+            for slot in range(first, last + 1):
+                for index, _, amount in await self._block_withdrawals(slot):
+                    paid[index] = paid.get(index, 0) + amount
+        except BeaconAPIError:
+            return None
+        return paid
+
+    async def _vault_income(self, ref_slot: int) -> int:
+        """Wei the beacon chain paid to the vault in blocks after the last applied report's
+        ref slot, up to this one: the vault ETH this report accounts for, consistent with the
+        balances read at the ref slot (ETH the vault receives later waits for the next
+        report, so nothing is counted twice)."""
+        last = int(self.system.oracle.contract.call("last_applied_ref_slot"))
+        vault = bytes.fromhex(self.system.lst.vault.address[2:])
+        total = 0
+        for slot in range(last + 1, ref_slot + 1):
+            for _, address, amount in await self._block_withdrawals(slot):
+                if address == vault:
+                    total += amount
+        self._withdrawals = {k: v for k, v in self._withdrawals.items() if k > last}
+        return min(total * GWEI, self.backend.balance_of(self.system.lst.vault.address))
 
     async def build(self, ref_slot: int) -> Report:
         validators = self.protocol_validators()
@@ -134,7 +186,7 @@ class ReportBuilder:
                     withdrawn.append(v.validator_id)
             if v.status == ACTIVATED and status == "active_ongoing":
                 candidates.append(v.validator_id)
-        vault = self.backend.balance_of(self.system.lst.vault.address)
+        vault = await self._vault_income(ref_slot) if validators else 0
         pool = self.system.lst.pool
         deposited = max(deposited, pool.beacon_deposited_ether())
         return Report(
@@ -173,12 +225,17 @@ class ReportBuilder:
         if watched and boundaries[0] >= 0:
             keys = [v.pubkey for v in watched]
             series = [await self._balances(slot, keys) for slot in boundaries]
-            for before, after in itertools.pairwise(series):
-                if before is None or after is None:
-                    continue
+            for (start, before), (end, after) in itertools.pairwise(
+                zip(boundaries, series, strict=True)
+            ):
+                paid = await self._withdrawn(start + 1, end)
+                if before is None or after is None or paid is None:
+                    continue  # states or blocks no longer served: count nothing
                 for v in watched:
-                    a, b = before.get(v.pubkey), after.get(v.pubkey)
-                    if a is not None and b is not None and b < a and b != SWEPT_BALANCE_GWEI:
+                    if v.pubkey not in before or v.pubkey not in after:
+                        continue
+                    index, balance = after[v.pubkey]
+                    if balance + paid.get(index, 0) < before[v.pubkey][1]:
                         for op in v.operator_ids:
                             missed[op] += 1
         return tuple((op << 32) | count for op, count in sorted(missed.items()))

@@ -128,17 +128,18 @@ class ParSigEx:
                 continue
             items.append((validator, partial.root, index, partial.signature))
         valid = self._verified(items)
-        for item, ok in zip(items, valid, strict=True):
-            if not ok:
-                self.metrics.bad_partials.labels(sender).inc()
-                log.warning(
-                    "invalid partial signature from %s (member %d) for %s of validator 0x%s "
-                    "dropped",
-                    sender,
-                    item[2],
-                    duty,
-                    item[0].pubkey.hex()[:16],
-                )
+        bad = [item for item, ok in zip(items, valid, strict=True) if not ok]
+        if bad:
+            self.metrics.bad_partials.labels(sender).inc(len(bad))
+            log.warning(
+                "invalid partial signature(s) from %s (member %d) for %s dropped: %d, "
+                "validators %s",
+                sender,
+                bad[0][2],
+                duty,
+                len(bad),
+                ", ".join(sorted({"0x" + item[0].pubkey.hex()[:16] for item in bad})),
+            )
         self.aggregator.add(duty, [i for i, ok in zip(items, valid, strict=True) if ok])
 
     @staticmethod

@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.client.api import BeaconAPIError
+from nektar.crypto.signing import SYNC_COMMITTEE_SIZE, SYNC_COMMITTEE_SUBNET_COUNT
 from nektar.stinger.chaininfo import SlotClock
 from nektar.stinger.datadir import ClusterStore, Validator
 from nektar.stinger.workflow import AttesterAssignment, Workflow
 
 log = logging.getLogger("nektar.stinger.scheduler")
+
+SYNC_SUBCOMMITTEE_SIZE = SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT
 
 
 @dataclass
@@ -31,6 +34,7 @@ class EpochDuties:
     proposers: dict[int, Validator] = field(default_factory=dict)
     proposer_root: bytes | None = None
     sync: list[Validator] | None = None  # sync-committee members of the epoch
+    sync_subnets: dict[bytes, tuple[int, ...]] = field(default_factory=dict)  # by pubkey
 
 
 class Scheduler:
@@ -87,9 +91,14 @@ class Scheduler:
         if not indexed:
             return
         response = await self.client.sync_duties(epoch, sorted(indexed))
-        duties.sync = [
-            indexed[d.validator_index] for d in response.data if d.validator_index in indexed
-        ]
+        mine = [d for d in response.data if d.validator_index in indexed]
+        duties.sync = [indexed[d.validator_index] for d in mine]
+        duties.sync_subnets = {
+            indexed[d.validator_index].pubkey: tuple(
+                sorted({i // SYNC_SUBCOMMITTEE_SIZE for i in d.validator_sync_committee_indices})
+            )
+            for d in mine
+        }
 
     async def refresh_proposers(self, epoch: int) -> None:
         indexed = self._indexed()
@@ -152,6 +161,9 @@ class Scheduler:
         attesters = duties.attesters.get(slot, [])
         if attesters:
             self.workflow.start_selections(slot, attesters)
+        sync = [(v, duties.sync_subnets.get(v.pubkey, ())) for v in duties.sync or []]
+        if sync:
+            self.workflow.start_sync_selections(slot, sync)
         await self.clock.sleep_until(start + third)
         if attesters:
             self._spawn(self.workflow.attest(slot, attesters))
@@ -160,6 +172,8 @@ class Scheduler:
         await self.clock.sleep_until(start + 2 * third)
         if attesters:
             self._spawn(self.workflow.aggregate(slot, attesters))
+        if sync:
+            self._spawn(self.workflow.contribute(slot, sync))
         self.workflow.prune(slot)
         self.epochs = {e: d for e, d in self.epochs.items() if e >= epoch - 1}
 

@@ -19,13 +19,17 @@ from nektar.crypto.networks import ChainConfig
 from nektar.crypto.signing import (
     AggregateAndProof,
     AttestationData,
+    ContributionAndProof,
+    SyncAggregatorSelectionData,
     VoluntaryExit,
     aggregate_and_proof_signing_root,
     attestation_signing_root,
     block_signing_root,
+    contribution_and_proof_signing_root,
     randao_reveal_signing_root,
     selection_proof_signing_root,
     sync_committee_message_signing_root,
+    sync_selection_proof_signing_root,
     voluntary_exit_signing_root,
 )
 from nektar.crypto.slashing_protection import (
@@ -112,6 +116,15 @@ class Signer:
     def sync_message_root(self, slot: int, block_root: bytes) -> bytes:
         epoch = self.chain.epoch_at_slot(slot)
         return sync_committee_message_signing_root(block_root, self._version(epoch), self._gvr)
+
+    def sync_selection_root(self, slot: int, subcommittee: int) -> bytes:
+        data = SyncAggregatorSelectionData(slot=slot, subcommittee_index=subcommittee)
+        epoch = self.chain.epoch_at_slot(slot)
+        return sync_selection_proof_signing_root(data, self._version(epoch), self._gvr)
+
+    def contribution_root(self, message: ContributionAndProof) -> bytes:
+        epoch = self.chain.epoch_at_slot(int(message.contribution.slot))
+        return contribution_and_proof_signing_root(message, self._version(epoch), self._gvr)
 
     def exit_root(self, message: VoluntaryExit) -> bytes:
         return voluntary_exit_signing_root(

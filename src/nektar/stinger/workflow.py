@@ -18,15 +18,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from nektar.beacon.chain.containers import BeaconBlock, SignedBeaconBlock, SignedVoluntaryExit
+from nektar.beacon.chain.containers import (
+    BeaconBlock,
+    SignedBeaconBlock,
+    SignedContributionAndProof,
+    SignedVoluntaryExit,
+)
 from nektar.beacon.client.api import BeaconAPIError
 from nektar.beacon.client.models import AttesterDuty
 from nektar.crypto.signing import (
+    SYNC_COMMITTEE_SIZE,
+    SYNC_COMMITTEE_SUBNET_COUNT,
     AggregateAndProof,
     Attestation,
     AttestationData,
+    ContributionAndProof,
     SignedAggregateAndProof,
     SingleAttestation,
+    SyncCommitteeContribution,
     SyncCommitteeMessage,
     VoluntaryExit,
 )
@@ -46,6 +55,7 @@ log = logging.getLogger("nektar.stinger.workflow")
 
 GRAFFITI = b"nektar stinger".ljust(32, b"\0")
 TARGET_AGGREGATORS_PER_COMMITTEE = 16
+TARGET_AGGREGATORS_PER_SUBNET = 16
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,14 @@ def committee_of(validator: Validator) -> Committee:
 def is_aggregator(committee_length: int, selection_proof: bytes) -> bool:
     """phase0 is_aggregator: one in TARGET_AGGREGATORS_PER_COMMITTEE members on average."""
     modulo = max(1, committee_length // TARGET_AGGREGATORS_PER_COMMITTEE)
+    return int.from_bytes(hashlib.sha256(selection_proof).digest()[:8], "little") % modulo == 0
+
+
+def is_sync_aggregator(selection_proof: bytes) -> bool:
+    """altair is_sync_committee_aggregator (512-member committee, 4 subnets, 16 targets)."""
+    modulo = max(
+        1, SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT // TARGET_AGGREGATORS_PER_SUBNET
+    )
     return int.from_bytes(hashlib.sha256(selection_proof).digest()[:8], "little") % modulo == 0
 
 
@@ -109,6 +127,8 @@ class Workflow:
         self._agreed_data: dict[int, AttestationData] = {}
         self._selections: dict[int, asyncio.Task[dict[bytes, bytes]]] = {}
         self._heads: deque[bytes] = deque(maxlen=8)  # head roots our beacon node reported
+        self._sync_roots: dict[tuple[int, bytes], bytes] = {}  # (slot, committee) → agreed root
+        self._sync_selections: dict[int, asyncio.Task[dict[tuple[bytes, bytes], bytes]]] = {}
 
     # ------------------------------------------------------------------ helpers
     def _deadline(self, slot: int, slots: float) -> float:
@@ -166,9 +186,18 @@ class Workflow:
     async def _threshold_sign(
         self, duty: Duty, partials: Sequence[Any], slots: float
     ) -> dict[bytes, bytes]:
+        """Group signatures by validator (duties where each validator signs one message)."""
+        found = await self._threshold_sign_pairs(duty, partials, slots)
+        return {pubkey: signature for (pubkey, _), signature in found.items()}
+
+    async def _threshold_sign_pairs(
+        self, duty: Duty, partials: Sequence[Any], slots: float
+    ) -> dict[tuple[bytes, bytes], bytes]:
+        """Exchange our partials and wait (until `slots` after slot start) for the group
+        signatures, by (validator, signing root)."""
         started = time.monotonic()
         await self.parsigex.exchange(duty, partials)
-        signatures = await self.aggregator.collect(
+        signatures = await self.aggregator.collect_pairs(
             duty, [(p.pubkey, p.root) for p in partials], self._deadline(duty.slot, slots)
         )
         self.metrics.stage_latency.labels("parsigex_aggregate").observe(time.monotonic() - started)
@@ -210,7 +239,7 @@ class Workflow:
             )
 
         try:
-            value = await self._agree(committee, duty, data.encode_bytes(), validate, 2)
+            value = await self._agree(committee, duty, data.encode_bytes(), validate, 3)
         except (TimeoutError, DutyConflictError) as exc:
             reason = "consensus_timeout" if isinstance(exc, TimeoutError) else "conflict"
             log.warning("%s: no agreed attestation data (%s)", duty, exc or reason)
@@ -222,7 +251,7 @@ class Workflow:
         started = time.monotonic()
         partials = self.signer.sign_attestations(agreed, [a.validator for a in assignments])
         self.metrics.stage_latency.labels("sign").observe(time.monotonic() - started)
-        signatures = await self._threshold_sign(duty, partials, 3)
+        signatures = await self._threshold_sign(duty, partials, 4)
         attestations = [
             SingleAttestation(
                 committee_index=by_pubkey[pubkey].duty.committee_index,
@@ -287,7 +316,7 @@ class Workflow:
 
         def validate(value: bytes) -> bool:
             try:
-                aggregates = _decode_attestations(value)
+                aggregates = _decode_list(Attestation, value)
             except Exception:  # remerkleable raises assorted errors on bad bytes
                 return False
             return len(aggregates) == len(committees) and all(
@@ -295,11 +324,11 @@ class Workflow:
             )
 
         try:
-            value = await self._agree(committee, duty, _encode_attestations(fetched), validate, 3)
+            value = await self._agree(committee, duty, _encode_list(fetched), validate, 3)
         except (TimeoutError, DutyConflictError) as exc:
             self._record(duty, len(chosen), 0, type(exc).__name__)
             return
-        by_committee = dict(zip(committees, _decode_attestations(value), strict=True))
+        by_committee = dict(zip(committees, _decode_list(Attestation, value), strict=True))
         messages = {
             a.validator.pubkey: AggregateAndProof(
                 aggregator_index=a.duty.validator_index,
@@ -347,6 +376,7 @@ class Workflow:
         except (TimeoutError, DutyConflictError) as exc:
             self._record(duty, len(validators), 0, type(exc).__name__)
             return
+        self._sync_roots[(duty.slot, committee.id)] = root
         signing_root = self.signer.sync_message_root(duty.slot, root)
         partials = [self.signer.sign_root(v, signing_root) for v in validators]
         signatures = await self._threshold_sign(duty, partials, 2)
@@ -362,6 +392,104 @@ class Workflow:
         ]
         ok = bool(messages) and await self.broadcaster.sync_messages(messages)
         self._record(duty, len(validators), len(messages) if ok else 0, "partials_or_broadcast")
+
+    def start_sync_selections(
+        self, slot: int, members: Sequence[tuple[Validator, tuple[int, ...]]]
+    ) -> None:
+        """Threshold-sign sync selection proofs (one per subcommittee) early; `contribute`
+        needs them at 2/3 slot."""
+        duty = Duty(DutyType.SYNC_SELECTION, slot)
+        partials = [
+            self.signer.sign_root(v, self.signer.sync_selection_root(slot, subnet))
+            for v, subnets in members
+            for subnet in subnets
+        ]
+        self._sync_selections[slot] = asyncio.ensure_future(
+            self._threshold_sign_pairs(duty, partials, 1)
+        )
+
+    async def contribute(
+        self, slot: int, members: Sequence[tuple[Validator, tuple[int, ...]]]
+    ) -> None:
+        """Sync aggregators publish their subcommittee's contribution to the agreed root."""
+        duty = Duty(DutyType.SYNC_CONTRIBUTION, slot)
+        selection = self._sync_selections.pop(slot, None)
+        if selection is None:
+            return
+        proofs = await selection
+        chosen = []
+        for validator, subnets in members:
+            for subnet in subnets:
+                root = self.signer.sync_selection_root(slot, subnet)
+                proof = proofs.get((validator.pubkey, root))
+                if proof is not None and is_sync_aggregator(proof):
+                    chosen.append((validator, subnet, proof))
+        groups = _group(chosen, lambda c: c[0])
+        ready = {c: g for c, g in groups.items() if (slot, c.id) in self._sync_roots}
+        if not ready:
+            return
+        self.metrics.duties_scheduled.labels("sync_contribution").inc(
+            sum(len(g) for g in ready.values())
+        )
+        await asyncio.gather(
+            *(
+                self._contribute_committee(duty, c, g, self._sync_roots[(slot, c.id)])
+                for c, g in ready.items()
+            )
+        )
+
+    async def _contribute_committee(
+        self,
+        duty: Duty,
+        committee: Committee,
+        chosen: list[tuple[Validator, int, bytes]],
+        block_root: bytes,
+    ) -> None:
+        subnets = sorted({subnet for _, subnet, _ in chosen})
+        try:
+            fetched = [
+                await self.fetcher.sync_contribution(duty.slot, s, block_root) for s in subnets
+            ]
+        except BeaconAPIError as exc:
+            log.info("%s: no contribution to publish: %s", duty, exc)
+            self._record(duty, len(chosen), 0, "fetch")
+            return
+
+        def validate(value: bytes) -> bool:
+            try:
+                items = _decode_list(SyncCommitteeContribution, value)
+            except Exception:  # remerkleable raises assorted errors on bad bytes
+                return False
+            return [int(c.subcommittee_index) for c in items] == subnets and all(
+                int(c.slot) == duty.slot and bytes(c.beacon_block_root) == block_root for c in items
+            )
+
+        try:
+            value = await self._agree(committee, duty, _encode_list(fetched), validate, 3)
+        except (TimeoutError, DutyConflictError) as exc:
+            self._record(duty, len(chosen), 0, type(exc).__name__)
+            return
+        by_subnet = dict(zip(subnets, _decode_list(SyncCommitteeContribution, value), strict=True))
+        messages = [
+            ContributionAndProof(
+                aggregator_index=validator.index,
+                contribution=by_subnet[subnet],
+                selection_proof=proof,
+            )
+            for validator, subnet, proof in chosen
+        ]
+        partials = [
+            self.signer.sign_root(validator, self.signer.contribution_root(message))
+            for (validator, _, _), message in zip(chosen, messages, strict=True)
+        ]
+        signatures = await self._threshold_sign_pairs(duty, partials, 4)
+        signed = [
+            SignedContributionAndProof(message=m, signature=signatures[(p.pubkey, p.root)])
+            for m, p in zip(messages, partials, strict=True)
+            if (p.pubkey, p.root) in signatures
+        ]
+        ok = bool(signed) and await self.broadcaster.contributions(signed)
+        self._record(duty, len(chosen), len(signed) if ok else 0, "partials_or_broadcast")
 
     # ------------------------------------------------------------------ block proposal
     async def propose(self, slot: int, validator: Validator) -> None:
@@ -439,8 +567,10 @@ class Workflow:
     def prune(self, slot: int) -> None:
         horizon = slot - 2 * self.clock.slots_per_epoch
         self._agreed_data = {s: d for s, d in self._agreed_data.items() if s >= horizon}
-        for old in [s for s in self._selections if s < horizon]:
-            self._selections.pop(old).cancel()
+        for tasks in (self._selections, self._sync_selections):
+            for old in [s for s in tasks if s < horizon]:
+                tasks.pop(old).cancel()
+        self._sync_roots = {k: r for k, r in self._sync_roots.items() if k[0] >= horizon}
         self.aggregator.prune(horizon)
         self.consensus.expire(horizon)
 
@@ -455,18 +585,19 @@ def _decode_block(value: bytes) -> tuple[str, BeaconBlock]:
     return value[1 : 1 + size].decode(), BeaconBlock.decode_bytes(value[1 + size :])
 
 
-def _encode_attestations(attestations: Sequence[Attestation]) -> bytes:
+def _encode_list(items: Sequence[Any]) -> bytes:
+    """SSZ objects as one consensus value: each as a 4-byte length and its encoding."""
     out = b""
-    for attestation in attestations:
-        raw = attestation.encode_bytes()
+    for item in items:
+        raw = item.encode_bytes()
         out += struct.pack(">I", len(raw)) + raw
     return out
 
 
-def _decode_attestations(value: bytes) -> list[Attestation]:
+def _decode_list(typ: Any, value: bytes) -> list[Any]:
     out, at = [], 0
     while at < len(value):
         (size,) = struct.unpack_from(">I", value, at)
-        out.append(Attestation.decode_bytes(value[at + 4 : at + 4 + size]))
+        out.append(typ.decode_bytes(value[at + 4 : at + 4 + size]))
         at += 4 + size
     return out
