@@ -98,8 +98,9 @@ def _dkg_keys(session: bytes, n: int, t: int) -> tuple[bytes, dict[int, int], di
     """Every member runs nektar.crypto.dkg in memory; nobody ever holds the group secret."""
     members = dkg.run_in_memory({i: dkg.DKG(session, i, n, t) for i in range(1, n + 1)})
     outcomes = {i: m.outcome for i, m in members.items()}
-    if any(o is None for o in outcomes.values()):
-        raise RuntimeError("the in-memory DKG did not finish")
+    unfinished = sorted(i for i, o in outcomes.items() if o is None)
+    if unfinished:
+        raise dkg.DKGError(f"the in-memory DKG did not finish for members {unfinished}")
     keys = {i: o.keys[0] for i, o in outcomes.items() if o is not None}
     group = keys[1].group_pubkey
     return group, {i: k.secret_share for i, k in keys.items()}, dict(keys[1].public_shares)
