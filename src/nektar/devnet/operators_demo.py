@@ -77,7 +77,7 @@ class _Oracle:
 
     def apply(self, title: str, report: Report) -> Receipt:
         oracle = self.system.oracle
-        members = int(oracle.contract.call("members"))
+        members = oracle.members()
         voters = [(account, 0) for account in self.committee]
         voters += [(account, operator_id) for operator_id, account in self.nodes.items()]
         for account, operator_id in voters[: (2 * members + 2) // 3]:

@@ -371,35 +371,54 @@ class Scenario:
         self.active_epoch = self.current_epoch()
         chapter.detail = f"active from epoch {self.active_epoch}"
 
-    def earnings(self, epochs: int) -> tuple[int, dict[int, int]]:
-        """Run `epochs` whole epochs; (gwei the validators earned, end balances). Rewards above
-        32 ETH are swept to the WithdrawalVault by the beacon chain's partial withdrawals, so
-        earnings = Δ(vault) + Σ Δ(balances); a validator whose attestations are not included
-        ends below 32 ETH (penalties are never swept)."""
+    def run_epochs(self, epochs: int) -> tuple[list[str], int, dict[int, int]]:
+        """Run the next `epochs` whole epochs and read the outcome: (attestations missed, as
+        "v<id>@<epoch>", gwei earned, end balances). Inclusion is read from blocks (duty slot
+        and committee, then the validator's aggregation bit; duties are asked while their
+        epoch is current, as the Beacon API requires). Earnings = Δ vault + Σ Δ balances:
+        rewards above 32 ETH are swept to the WithdrawalVault, penalties are never swept."""
+        validators = registered(self.system)
+        beacon = self.net.beacon_validators([v.pubkey for v in validators])
+        indices = {v.validator_id: int(beacon[v.pubkey]["index"]) for v in validators}
         vault = self.system.lst.vault.address
         start_vault, start = self.backend.balance_of(vault), self.balances()
-        self.wait_epoch(self.current_epoch() + epochs + 1)
+        first = self.current_epoch() + 1
+        duties = {}
+        for epoch in range(first, first + epochs):
+            self.wait_epoch(epoch)
+            for vid, index in indices.items():
+                duties[f"v{vid}@{epoch}"] = self.net.attester_duty(index, epoch)
+        self.wait_epoch(first + epochs + 1)  # the last duties' inclusion window has passed
+        time.sleep(self.net.settings.timing.seconds_per_slot)
+        missed = [
+            name
+            for name, duty in duties.items()
+            if duty is None or not self.net.attestation_included(duty)
+        ]
         end_vault, end = self.backend.balance_of(vault), self.balances()
         earned = (end_vault - start_vault) // 10**9 + sum(end[i] - start[i] for i in start)
-        return earned, end
+        return missed, earned, end
 
-    def check_earning(self, chapter: Chapter, epochs: int, situation: str) -> None:
-        earned, end = self.earnings(epochs)
-        short = {i: b for i, b in end.items() if b < 32 * 10**9}
-        chapter.detail = f"{epochs} epochs, {situation}: earned {earned:,} gwei; " + ", ".join(
-            f"v{i} {b / 1e9:.6f}" for i, b in end.items()
+    def check_attesting(self, chapter: Chapter, epochs: int, situation: str) -> None:
+        missed, earned, end = self.run_epochs(epochs)
+        total = epochs * len(end)
+        chapter.detail = (
+            f"{situation}: {total - len(missed)}/{total} attestations included over {epochs} "
+            f"epochs, earned {earned:,} gwei"
+        )
+        self.progress.figures[f"attestations included, {situation}"] = (
+            f"{total - len(missed)}/{total}"
         )
         self.progress.figures[f"earned over {epochs} epochs, {situation} (gwei)"] = f"{earned:,}"
-        if earned <= 0 or short:
+        if missed or earned <= 0:
             raise DevnetError(
-                f"validators did not earn with {situation}: earned {earned} gwei, "
-                f"below 32 ETH: {short}"
+                f"with {situation}: attestations missed {missed}, earned {earned} gwei"
             )
 
     def attest_and_propose(self, chapter: Chapter) -> None:
         # the first active epoch may be missed: nodes learn a new validator's index per epoch
         self.wait_epoch(self.active_epoch + 1)
-        self.check_earning(chapter, 3, "all nodes up")
+        self.check_attesting(chapter, 3, "all nodes up")
         proposals = sum(n["duties"].get("proposer", [0])[0] for n in self.progress.nodes.values())
         self.progress.figures["proposer duties done (recent, all nodes)"] = str(proposals)
 
@@ -424,7 +443,7 @@ class Scenario:
         assert victim.child is not None
         victim.child.kill()
         self.progress.log(f"{victim.name} killed (SIGKILL)")
-        self.check_earning(chapter, 2, f"{victim.name} down")
+        self.check_attesting(chapter, 2, f"{victim.name} down")
 
     def node_restart(self, chapter: Chapter) -> None:
         victim = self.net.operators[-1]
