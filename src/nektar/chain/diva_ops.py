@@ -262,6 +262,23 @@ class OperatorRegistry(_Bound):
     def withdraw(self, operator: LocalAccount) -> Receipt:
         return self.contract.transact("withdraw", sender=operator)
 
+    def cancel_withdrawal(self, operator: LocalAccount) -> Receipt:
+        return self.contract.transact("cancel_withdrawal", sender=operator)
+
+    def update(self, operator: LocalAccount, metadata_uri: str, fee_recipient: str) -> Receipt:
+        return self.contract.transact("update", metadata_uri, fee_recipient, sender=operator)
+
+    def refresh(self, caller: LocalAccount, operator_id: int) -> Receipt:
+        """Re-cache an operator's capacity at the current divETH rate (anyone)."""
+        return self.contract.transact("refresh", operator_id, sender=caller)
+
+    def set_parameters(
+        self, governance: LocalAccount, bond_per_share: int, withdrawal_delay: int
+    ) -> Receipt:
+        return self.contract.transact(
+            "set_parameters", bond_per_share, withdrawal_delay, sender=governance
+        )
+
     def pause(self, operator: LocalAccount) -> Receipt:
         return self.contract.transact("pause", sender=operator)
 
@@ -359,6 +376,23 @@ class ValidatorRegistry(_Bound):
     def fail(self, caller: LocalAccount, validator_id: int) -> Receipt:
         return self.contract.transact("fail", validator_id, sender=caller)
 
+    def request_exit_for_ejection(self, caller: LocalAccount, validator_id: int) -> Receipt:
+        return self.contract.transact("request_exit_for_ejection", validator_id, sender=caller)
+
+    def set_parameters(
+        self, governance: LocalAccount, cluster_size: int, dkg_timeout: int
+    ) -> Receipt:
+        """n ∈ {4, 7, 10, 13, 16} for the next proposals, and the DKG timeout in seconds."""
+        return self.contract.transact(
+            "set_parameters", cluster_size, dkg_timeout, sender=governance
+        )
+
+    def validator_count(self) -> int:
+        return int(self.contract.call("validator_count"))
+
+    def dkg_timeout(self) -> int:
+        return int(self.contract.call("dkg_timeout"))
+
     def validator(self, validator_id: int) -> ValidatorInfo:
         status, confirmed, n, deadline, ids = self.contract.call("validator", validator_id)
         return ValidatorInfo(status, confirmed, n, deadline, tuple(ids))
@@ -386,6 +420,18 @@ class OperatorOracle(_Bound):
 
     def submit(self, caller: LocalAccount, report: Report) -> Receipt:
         return self.contract.transact("submit", report.as_tuple(), sender=caller)
+
+    def members(self) -> int:
+        """Committee size plus operators holding active key shares (when operators vote)."""
+        return int(self.contract.call("members"))
+
+    def consensus(self) -> tuple[int, bytes, bool]:
+        """(ref slot, agreed hash or 32 zero bytes, applied) of the latest frame with votes."""
+        ref_slot, agreed, applied = self.contract.call("consensus")
+        return int(ref_slot), bytes(agreed), bool(applied)
+
+    def last_applied_ref_slot(self) -> int:
+        return int(self.contract.call("last_applied_ref_slot"))
 
     def add_member(self, governance: LocalAccount, member: str) -> Receipt:
         return self.contract.transact("add_member", member, sender=governance)

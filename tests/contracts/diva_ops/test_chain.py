@@ -51,3 +51,8 @@ def test_report_hash_and_wrappers() -> None:
     assert system.oracle.frame_seconds() == 12 * 32
     assert system.lst.pool.has_role("ORACLE_ROLE", system.oracle.address)
     assert system.lst.pool.has_role("DEPOSITOR_ROLE", system.validators.address)
+    admin = system.lst.admin
+    system.validators.set_parameters(admin, 7, 600)
+    assert (system.validators.dkg_timeout(), system.validators.validator_count()) == (600, 0)
+    system.operators.set_parameters(admin, 2 * 10**18, 3600)
+    assert system.oracle.members() == 0 and system.oracle.consensus() == (0, bytes(32), False)
