@@ -396,6 +396,7 @@ class VaultMachine(_Base):
         before = self.lst.token.sharesOf(who), w.balanceOf(who)
         with boa.env.prank(who):
             assert w.deposit(assets, who) == preview
+        event("vault: deposit")
         assert self.lst.token.sharesOf(who) == before[0] - preview
         assert w.balanceOf(who) == before[1] + preview
 
@@ -411,6 +412,7 @@ class VaultMachine(_Base):
         before = self.lst.token.sharesOf(who)
         with boa.env.prank(who):
             assert w.mint(shares, who) == preview
+        event("vault: mint")
         assert self.lst.token.sharesOf(who) == before - shares
 
     @rule(actor=st.integers(0, 3), percent=st.integers(1, 100))
@@ -425,6 +427,7 @@ class VaultMachine(_Base):
         before = self.lst.token.balanceOf(who), w.balanceOf(who)
         with boa.env.prank(who):
             assert w.withdraw(assets, who, who) == preview
+        event("vault: withdraw")
         assert w.balanceOf(who) == before[1] - preview
         assert self.lst.token.balanceOf(who) - before[0] >= assets
 
@@ -440,6 +443,7 @@ class VaultMachine(_Base):
         before = self.lst.token.sharesOf(who)
         with boa.env.prank(who):
             assert w.redeem(shares, who, who) == preview
+        event("vault: redeem")
         assert self.lst.token.sharesOf(who) == before + shares
 
     @rule(actor=st.integers(0, 3), assets=st.integers(1, 50 * ETHER))
@@ -452,6 +456,7 @@ class VaultMachine(_Base):
         with boa.env.prank(who):
             back = w.unwrap(w.wrap(assets))
         assert back <= assets and token.balanceOf(who) <= before, "wrap→unwrap profited"
+        event("vault: wrap→unwrap")
 
     @rule(actor=st.integers(0, 3), shares=st.integers(1, 50 * ETHER))
     def round_trip_mint_withdraw(self, actor: int, shares: int) -> None:
@@ -465,9 +470,11 @@ class VaultMachine(_Base):
                 # taking back what was paid needs more shares than the caller has: no profit
                 with boa.reverts("erc20: burn amount exceeds balance"):
                     w.withdraw(paid, who, who)
+                event("vault: mint→withdraw needs more shares than minted")
                 return
             burned = w.withdraw(paid, who, who)
         assert burned >= shares, "mint→withdraw profited"
+        event("vault: mint→withdraw")
 
     @rule(actor=st.integers(0, 3), shares=st.integers(1, 50 * ETHER))
     def round_trip_mint_redeem(self, actor: int, shares: int) -> None:
@@ -529,6 +536,7 @@ class VaultMachine(_Base):
         beacon = self.lst.pool.beacon_balance()
         self.lst.report(beacon - beacon * bps // 10_000, 6, elapsed=3_600)
         self.loss_reported = True
+        event("vault: loss reported")
 
     def check(self, s: Any) -> None:
         pooled, total = s.pooled, s.total_shares
