@@ -14,7 +14,7 @@ import pytest
 
 from nektar.crypto import dkg
 from nektar.devnet.network import Network, NetworkSettings
-from nektar.devnet.processes import wait_for
+from nektar.devnet.processes import DevnetError, wait_for
 from nektar.devnet.scenario import SHARE_KDF, node_summary
 from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_definition
 
@@ -89,3 +89,18 @@ def test_cluster_attests_on_live_network_and_teardown_is_clean(tmp_path: Path) -
     assert net.anvil is not None and net.anvil.process.poll() is not None
     assert (tmp_path / "logs" / "beacon.log").exists()
     assert (tmp_path / "logs" / "anvil.log").exists()
+
+
+def test_failure_half_way_is_reported_and_torn_down(tmp_path: Path) -> None:
+    """The beacon process dies at start (a malformed genesis entry): a DevnetError names it
+    with its log, and stopping leaves neither it nor anvil running."""
+    net = Network(tmp_path, NetworkSettings(extra_genesis=[{"pubkey": "0xzz"}]))
+    try:
+        net.start_chain()
+        with pytest.raises(DevnetError, match=r"beacon exited with status [1-9].*log"):
+            net.start_beacon()
+    finally:
+        net.stop()
+    assert net.beacon is not None and not _alive(net.beacon.pid or 0)
+    assert net.anvil is not None and net.anvil.process.poll() is not None
+    assert "Traceback" in (tmp_path / "logs" / "beacon.log").read_text()

@@ -33,6 +33,7 @@ from nektar.chain.jsonrpc import JsonRpcBackend
 from nektar.crypto.node_key import NodeKey
 from nektar.devnet.beacon import DevnetTiming
 from nektar.devnet.processes import Child, DevnetError, ProcessGroup, python_module, wait_for
+from nektar.stinger.config import StingerSettings
 from nektar.stinger.datadir import DataDir
 
 ETH = 10**18
@@ -226,13 +227,18 @@ class Network:
         self._write_descriptor()
 
     def _node_config(self, op: Operator) -> str:
-        return (
+        """The node's TOML; the registry's address when the node runs chain services (it
+        finds every other protocol address from it)."""
+        text = (
             f'beacon_urls = ["{self.beacon_url}"]\n'
             f'chain = "{self.backend.url}"\n'
             f"p2p_port = {op.p2p_port}\n"
             "api_port = 0\nmetrics_port = 0\n"
             'log_format = "json"\n'
         )
+        if "validator_registry" in StingerSettings.model_fields:
+            text += f'validator_registry = "{self.system.validators.address}"\n'
+        return text
 
     def _write_descriptor(self) -> None:
         s = self.system

@@ -459,7 +459,18 @@ class Scenario:
             )
 
         self.wait(attested, self.epochs(3), f"{victim.name} to complete an attestation")
-        chapter.detail = f"{victim.name} back at slot {(victim.status() or {}).get('slot')}"
+        slashings = [
+            item
+            for pool in (
+                "/eth/v2/beacon/pool/attester_slashings",
+                "/eth/v1/beacon/pool/proposer_slashings",
+            )
+            for item in self.net.beacon_get(pool)
+        ]
+        if slashings:
+            raise DevnetError(f"slashable messages reached the beacon chain: {slashings}")
+        slot = (victim.status() or {}).get("slot")
+        chapter.detail = f"{victim.name} attesting again at slot {slot}; no slashing in the pools"
 
     def withdrawal(self, chapter: Chapter) -> None:
         alice = self.stakers["alice"]
