@@ -4,7 +4,8 @@
 @notice Operators register a node key (bound by an EIP-712 NodeKeyBinding proof of
         possession), a metadata URI and a fee recipient, and bond collateral in ETH, divETH
         (held as shares, so it keeps earning) or wdivETH. Capacity in key shares =
-        bonded value ÷ `bond_per_share`. Collateral that backs no key share can leave after
+        bonded value ÷ `bond_per_share` (or, with a governed `curve_bps`, each further key
+        share costs a little more). Collateral that backs no key share can leave after
         `withdrawal_delay`; under-collateralised operators can be ejected by anyone; penalties
         move collateral to stakers (ETH donated to the pool, divETH burnt, wdivETH unwrapped
         then burnt). The ValidatorRegistry reserves capacity here when it selects a cluster
@@ -113,6 +114,10 @@ event ParametersChanged:
     withdrawal_delay: uint256
 
 
+event CurveChanged:
+    curve_bps: uint256
+
+
 # assets: 0 = ETH (wei), 1 = divETH (shares), 2 = wdivETH (token units)
 ASSET_ETH: constant(uint256) = 0
 ASSET_DIV: constant(uint256) = 1
@@ -122,6 +127,7 @@ STATUS_ACTIVE: constant(uint256) = 1
 STATUS_PAUSED: constant(uint256) = 2
 STATUS_EJECTED: constant(uint256) = 3
 
+BPS: constant(uint256) = 10_000
 MAX_OPERATORS: constant(uint256) = 256
 MAX_CLUSTER: constant(uint256) = 16
 MASK24: constant(uint256) = 2**24 - 1
@@ -143,6 +149,8 @@ governance: public(address)
 validator_registry: public(address)
 oracle: public(address)
 bond_per_share: public(uint256)
+# the k-th key share needs bond × (1 + (k − 1) × curve_bps / 10,000); 0 = linear
+curve_bps: public(uint256)
 withdrawal_delay: public(uint256)
 
 operator_count: public(uint256)
@@ -203,6 +211,19 @@ def set_parameters(bond_per_share: uint256, withdrawal_delay: uint256):
 
 
 @external
+def set_curve(curve_bps: uint256):
+    """
+    @notice Governance: make each further key share of an operator cost `curve_bps` more
+            bond than the previous one (0 = linear). Existing capacities follow at the next
+            bond, withdrawal, penalty or `refresh`.
+    """
+    assert msg.sender == self.governance, "operator: caller is not governance"
+    assert curve_bps <= BPS, "operator: curve above 100% per key share"
+    self.curve_bps = curve_bps
+    log CurveChanged(curve_bps=curve_bps)
+
+
+@external
 def set_governance(governance: address):
     assert msg.sender == self.governance, "operator: caller is not governance"
     assert governance != empty(address), "operator: zero address"
@@ -236,10 +257,46 @@ def _backing(operator_id: uint256) -> uint256:
 
 
 @internal
+@pure
+def _required_for(shares: uint256, bond: uint256, curve: uint256) -> uint256:
+    """@dev Bond that `shares` key shares need: Σ_{k=1..shares} bond × (1 + (k − 1) × curve / BPS)."""
+    if shares == 0:
+        return 0
+    return bond * shares + bond * curve * shares * (shares - 1) // (2 * BPS)
+
+
+@internal
+@view
+def _required(shares: uint256) -> uint256:
+    return self._required_for(shares, self.bond_per_share, self.curve_bps)
+
+
+@internal
+@view
+def _capacity(worth: uint256) -> uint256:
+    """@dev The most key shares `worth` wei backs (binary search when the curve is on)."""
+    bond: uint256 = self.bond_per_share
+    curve: uint256 = self.curve_bps
+    if curve == 0:
+        return min(worth // bond, MASK24)
+    low: uint256 = 0
+    high: uint256 = MASK24
+    for _: uint256 in range(24):
+        if low == high:
+            break
+        middle: uint256 = (low + high + 1) // 2
+        if self._required_for(middle, bond, curve) <= worth:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+@internal
 def _refresh(operator_id: uint256) -> uint256:
     """@dev Re-cache the capacity from the backing value; returns the backing value."""
     backing: uint256 = self._backing(operator_id)
-    capacity: uint256 = min(backing // self.bond_per_share, MASK24)
+    capacity: uint256 = self._capacity(backing)
     word: uint256 = self._word[operator_id]
     self._word[operator_id] = (word & ~(MASK24 << CAP_SHIFT)) | (capacity << CAP_SHIFT)
     return backing
@@ -369,7 +426,7 @@ def request_withdrawal(eth: uint256, div_eth_shares: uint256, wdiv_eth: uint256)
     self._pending_ready_at[operator_id] = ready_at
     backing: uint256 = self._refresh(operator_id)
     used: uint256 = (self._word[operator_id] >> USED_SHIFT) & MASK24
-    assert backing >= used * self.bond_per_share, "operator: collateral backs active key shares"
+    assert backing >= self._required(used), "operator: collateral backs active key shares"
     log WithdrawalRequested(
         operator_id=operator_id, eth=eth, div_eth_shares=div_eth_shares, wdiv_eth=wdiv_eth, ready_at=ready_at
     )
@@ -403,7 +460,7 @@ def withdraw():
         held[i] -= out[i]
         self.total_withdrawn[i] += out[i]
     used: uint256 = (self._word[operator_id] >> USED_SHIFT) & MASK24
-    assert self._value(held) >= used * self.bond_per_share, "operator: collateral backs active key shares"
+    assert self._value(held) >= self._required(used), "operator: collateral backs active key shares"
     self._collateral[operator_id] = held
     self._pending[operator_id] = empty(uint256[3])
     self._pending_ready_at[operator_id] = 0
@@ -433,7 +490,7 @@ def resume():
     assert status != STATUS_ACTIVE, "operator: already active"
     backing: uint256 = self._refresh(operator_id)
     used: uint256 = (self._word[operator_id] >> USED_SHIFT) & MASK24
-    assert backing >= used * self.bond_per_share, "operator: under-collateralised"
+    assert backing >= self._required(used), "operator: under-collateralised"
     self._set_status(operator_id, STATUS_ACTIVE)
 
 
@@ -454,7 +511,7 @@ def eject(operator_id: uint256):
     word: uint256 = self._word[operator_id]
     assert (word >> STATUS_SHIFT) & 255 != STATUS_EJECTED, "operator: already ejected"
     backing: uint256 = self._refresh(operator_id)
-    assert backing < ((word >> USED_SHIFT) & MASK24) * self.bond_per_share, "operator: sufficiently collateralised"
+    assert backing < self._required((word >> USED_SHIFT) & MASK24), "operator: sufficiently collateralised"
     self._set_status(operator_id, STATUS_EJECTED)
 
 
@@ -502,6 +559,20 @@ def collateral(operator_id: uint256) -> uint256[3]:
 def pending_withdrawal(operator_id: uint256) -> (uint256[3], uint256):
     """@notice (amounts per asset, time from which `withdraw` may take them); zeros if none."""
     return self._pending[operator_id], self._pending_ready_at[operator_id]
+
+
+@external
+@view
+def required_bond(shares: uint256) -> uint256:
+    """@notice Collateral value (wei) that `shares` key shares need under the current curve."""
+    return self._required(shares)
+
+
+@external
+@view
+def capacity_for(worth: uint256) -> uint256:
+    """@notice Key shares that `worth` wei of collateral backs under the current curve."""
+    return self._capacity(worth)
 
 
 @external

@@ -279,6 +279,10 @@ class OperatorRegistry(_Bound):
             "set_parameters", bond_per_share, withdrawal_delay, sender=governance
         )
 
+    def set_curve(self, governance: LocalAccount, curve_bps: int) -> Receipt:
+        """Each further key share of an operator costs `curve_bps` more bond (0 = linear)."""
+        return self.contract.transact("set_curve", curve_bps, sender=governance)
+
     def pause(self, operator: LocalAccount) -> Receipt:
         return self.contract.transact("pause", sender=operator)
 

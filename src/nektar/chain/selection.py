@@ -1,7 +1,7 @@
 """Pure-Python twins of the Diva operator contracts' arithmetic: cluster selection
-(`OperatorRegistry.reserve`), the proposal seed (`ValidatorRegistry.propose`) and the reward
-split (`OperatorRegistry.settle`). Nodes use them to predict the chain; tests check that they
-agree with the contracts bit for bit.
+(`OperatorRegistry.reserve`), the proposal seed (`ValidatorRegistry.propose`), the bond curve
+(`required_bond`, `capacity_for`) and the reward split (`OperatorRegistry.settle`). Nodes use
+them to predict the chain; tests check that they agree with the contracts bit for bit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ SUPPORTED_CLUSTER_SIZES = (4, 7, 10, 13, 16)
 STATUS_ACTIVE = 1
 MAX_OPERATORS = 256
 MAX_CLUSTER = 16
+BPS = 10_000
+MAX_CAPACITY = 2**24 - 1
 
 
 class SelectionError(ValueError):
@@ -37,6 +39,29 @@ def _word(value: int) -> bytes:
 def proposal_seed(prevrandao: int, previous_validator_id: int) -> bytes:
     """keccak256(abi.encode(prevrandao, previous validator id))."""
     return keccak(_word(prevrandao) + _word(previous_validator_id))
+
+
+def required_bond(shares: int, bond: int, curve_bps: int) -> int:
+    """Collateral that `shares` key shares need: the k-th costs bond × (1 + (k−1)·curve/BPS)."""
+    if shares <= 0:
+        return 0
+    return bond * shares + bond * curve_bps * shares * (shares - 1) // (2 * BPS)
+
+
+def capacity_for(worth: int, bond: int, curve_bps: int) -> int:
+    """The most key shares `worth` wei backs (capped at the contract's 24-bit field)."""
+    if bond <= 0:
+        raise SelectionError("the bond per key share is positive")
+    if curve_bps == 0:
+        return min(worth // bond, MAX_CAPACITY)
+    low, high = 0, MAX_CAPACITY
+    while low < high:
+        middle = (low + high + 1) // 2
+        if required_bond(middle, bond, curve_bps) <= worth:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 @dataclass(frozen=True)

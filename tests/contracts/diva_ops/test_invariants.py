@@ -330,14 +330,13 @@ class OperatorLayer(RuleBasedStateMachine):
         if not hasattr(self, "ops"):
             return
         registry = self.ops.operators
-        bond = registry.bond_per_share()
         for operator_id in range(1, OPERATORS + 1):
             *_, capacity, used, active = registry.operator(operator_id)
             assert registry.free_capacity(operator_id) == max(capacity - used, 0)
             assert active <= used
             if operator_id not in self.weakened:
                 assert used <= capacity
-                assert registry.backing_value(operator_id) >= used * bond
+                assert registry.backing_value(operator_id) >= registry.required_bond(used)
 
     @invariant()
     def collateral_conserved(self) -> None:

@@ -323,6 +323,28 @@ def test_bond_per_share_is_governed(ops: Ops) -> None:
     assert ops.operators.operator(op.operator_id)[3] == 2
 
 
+def test_bond_curve(cluster_ready: Ops) -> None:
+    """With a 50% curve the 2nd key share costs 1.5 ETH, the 3rd 2 ETH: 4 ETH back 2 shares,
+    and backing for used shares follows the curve."""
+    ops = cluster_ready
+    with boa.env.prank(ops.lst.admin):
+        ops.operators.set_curve(5_000)
+        with boa.reverts("operator: curve above 100% per key share"):
+            ops.operators.set_curve(10_001)
+    assert ops.operators.required_bond(3) == ETHER * 9 // 2
+    for operator_id in ops.members:
+        ops.operators.refresh(operator_id)
+    assert ops.operators.operator(1)[3] == 2
+    vid = ops.propose()
+    member = ops.members_of(vid)[0]
+    with boa.env.prank(member.address), boa.reverts("operator: collateral backs active key shares"):
+        ops.operators.request_withdrawal(3 * ETHER + 1, 0, 0)
+    with boa.env.prank(member.address):
+        ops.operators.request_withdrawal(3 * ETHER, 0, 0)
+    with boa.env.prank(ops.account("x")), boa.reverts("operator: caller is not governance"):
+        ops.operators.set_curve(0)
+
+
 def test_claim_rewards_without_rewards(ops: Ops) -> None:
     op = ops.add_operator("op")
     with boa.env.prank(op.address), boa.reverts("operator: no rewards"):

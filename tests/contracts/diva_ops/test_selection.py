@@ -12,7 +12,9 @@ from nektar.chain.selection import (
     OperatorSlot,
     Performance,
     SelectionError,
+    capacity_for,
     proposal_seed,
+    required_bond,
     select,
     split_rewards,
     threshold,
@@ -99,6 +101,26 @@ def test_settle_matches_twin(
         assert ops.lst.token.getTotalShares() == shares_before - burnt
         assert sum(credited.values()) + burnt == reward
         assert burnt < max(len(entries), 1) or sum(credited.values()) == 0
+
+
+@settings(max_examples=max(40, settings.default.max_examples // 3))
+@given(
+    st.integers(10**15, 40 * ETHER),
+    st.sampled_from([0, 1, 250, 1000, 10_000]),
+    st.integers(0, 10**22),
+    st.integers(0, 300),
+)
+def test_bond_curve_matches_twin(roster: Ops, bond: int, curve: int, worth: int, k: int) -> None:
+    ops = roster
+    with boa.env.anchor():
+        with boa.env.prank(ops.lst.admin):
+            ops.operators.set_parameters(bond, 0)
+            ops.operators.set_curve(curve)
+        capacity = capacity_for(worth, bond, curve)
+        assert ops.operators.capacity_for(worth) == capacity
+        assert ops.operators.required_bond(k) == required_bond(k, bond, curve)
+        assert required_bond(capacity, bond, curve) <= worth
+        assert capacity == 2**24 - 1 or required_bond(capacity + 1, bond, curve) > worth
 
 
 # ---------------------------------------------------------------- twin properties
