@@ -633,7 +633,8 @@ def credit_rewards(
         if active_shares > 0:
             increment: uint256 = rest * ACC // active_shares
             self.accumulator[key] += increment
-            booked = increment * active_shares // ACC
+            # rounded up: restakers' claims (floored once over many epochs) never exceed it
+            booked = (increment * active_shares + ACC - 1) // ACC
         self.commission_owed[token][operator] += commission
         left += rest - booked
         log RewardsCredited(

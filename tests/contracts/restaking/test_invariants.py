@@ -1,0 +1,340 @@
+"""Hypothesis stateful invariants of the restaking vault and the marketplace (in-process EVM).
+
+Random sequences of deposits, withdrawals (queue, complete), redelegations, allocation
+changes, slash requests, vetoes, executions, reward epochs and claims, with time passing,
+against the real contracts, checking after every step:
+
+- conservation of wdivETH: vault balance == deposited − withdrawn − slashed, and the pools
+  never account for more than the vault holds;
+- no withdrawal completes before its delay (a completion attempt before it must revert), and
+  a slash reserves the same fraction of the queued pool as of the active pool;
+- no over-slashing: a request takes ≤ max fraction × allocated stake (+1 wei per pool);
+- no profitable round trips: what a restaker got back plus what it still holds ≤ deposited;
+- allocations: Σ ≤ 100% per operator, and the allocation in force equals the model's (a
+  pending increase is never in force, so never slashable, before its delay);
+- reward conservation: funded == claimed + the vault's token balance, and everything
+  claimable (restakers, commissions, unallocated) fits in that balance;
+- a fully slashed operator never bricks deposits or delegation to the others.
+
+Each example starts from one deployed system inside `boa.env.anchor()`. Profile "ci":
+40 examples × 50 steps = 2,000 steps; "fuzz": 2,000 × 50 = 100,000 steps.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import boa
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from .conftest import ALLOCATION_DELAY, DAY, ETHER, WAD, Upper, deploy_upper
+
+FUZZ = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "fuzz"
+STATEFUL = settings(
+    max_examples=2_000 if FUZZ else int(os.environ.get("RESTAKING_EXAMPLES", "40")),
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+OPERATORS = 3
+RESTAKERS = 4
+# (network max slash, allocations of operators 0..2)
+NETWORKS = ((WAD, (WAD * 6 // 10, WAD, 0)), (WAD // 2, (WAD * 4 // 10, 0, WAD // 2)))
+
+
+class World:
+    """The deployed system with operators allocated and restakers funded (built once)."""
+
+    def __init__(self) -> None:
+        self.u: Upper = deploy_upper()
+        u = self.u
+        self.ops = [u.operator(f"op{i}") for i in range(OPERATORS)]
+        self.restakers = [u.restaker(f"r{i}", 1_000 * ETHER) for i in range(RESTAKERS)]
+        self.networks = []
+        for i, (max_slash, allocations) in enumerate(NETWORKS):
+            net = u.network(f"net{i}", max_slash=max_slash, unbonding=(10 + 4 * i) * DAY)
+            self.networks.append(net)
+            for op, fraction in zip(self.ops, allocations, strict=True):
+                if fraction:
+                    with boa.env.prank(op):
+                        u.registry.opt_in(net.address)
+                        u.registry.allocate(net.address, fraction)
+        with boa.env.prank(self.ops[0]):
+            u.vault.set_commission(500)
+        boa.env.time_travel(seconds=ALLOCATION_DELAY)
+        self.start_balance = {r: u.wdiv.balanceOf(r) for r in self.restakers}
+        self.lens = boa.load(Path(__file__).parent / "Lens.vy")
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World()
+
+
+def _now() -> int:
+    return boa.env.evm.patch.timestamp
+
+
+def _reverts(fn: Any, *args: Any) -> str:
+    """Call and return the revert reason ("" if it did not revert)."""
+    try:
+        fn(*args)
+    except boa.BoaError as exc:
+        return str(exc.stack_trace.last_frame.pretty_vm_reason)
+    return ""
+
+
+def test_restaking_invariants(world: World):
+    w = world
+
+    class Machine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self._anchor = boa.env.anchor()
+            self._anchor.__enter__()
+            self.u = w.u
+            self.withdrawals: list[int] = []
+            self.requests: list[int] = []
+            self.deposited = dict.fromkeys(w.restakers, 0)
+            self.settlements = 0
+            self.evidence = 0
+            # model of allocations: (network, operator) -> [(effective_at, fraction)]
+            self.alloc: dict[tuple[str, str], list[tuple[int, int]]] = {}
+            for net, (_, allocations) in zip(w.networks, NETWORKS, strict=True):
+                for op, fraction in zip(w.ops, allocations, strict=True):
+                    if fraction:
+                        self.alloc[(net.address, op)] = [(0, fraction)]
+
+        def _model_alloc(self, net: str, op: str, t: int) -> int:
+            value = 0
+            for effective_at, fraction in self.alloc.get((net, op), []):
+                if effective_at <= t:
+                    value = fraction
+            return value
+
+        # ---------------------------------------------------------------- restakers
+
+        @rule(
+            r=st.integers(0, RESTAKERS - 1),
+            o=st.integers(0, OPERATORS - 1),
+            amount=st.integers(1, 50 * ETHER),
+        )
+        def deposit(self, r: int, o: int, amount: int) -> None:
+            restaker, op = w.restakers[r], w.ops[o]
+            current = self.u.vault.delegated_to(restaker)
+            if current != "0x" + "00" * 20:
+                op = current
+            pool = self.u.vault.active_pool(op)
+            with boa.env.prank(restaker):
+                reason = _reverts(self.u.vault.deposit, amount, op)
+            if pool[1] > 0 and pool[0] == pool[2]:
+                assert reason == "operator fully slashed"
+                return
+            expected_shares = amount * (pool[1] + 1000) // (pool[0] - pool[2] + 1)
+            if expected_shares == 0:
+                assert reason == "deposit too small"
+                return
+            assert reason == "", reason  # never bricked by another operator's slash
+            self.deposited[restaker] += amount
+            self.settlements += 1
+
+        @rule(r=st.integers(0, RESTAKERS - 1), amount=st.integers(1, 10 * ETHER))
+        def round_trip(self, r: int, amount: int) -> None:
+            """Deposit then queue the minted shares at once: never worth more than paid."""
+            restaker = w.restakers[r]
+            op = self.u.vault.delegated_to(restaker)
+            if op == "0x" + "00" * 20:
+                return
+            before = self.u.vault.shares(restaker)
+            with boa.env.prank(restaker):
+                if _reverts(self.u.vault.deposit, amount, op):
+                    return
+                minted = self.u.vault.shares(restaker) - before
+                wid = self.u.vault.queue_withdrawal(minted)
+            self.deposited[restaker] += amount
+            self.withdrawals.append(wid)
+            assert self.u.vault.withdrawal_value(wid) <= amount
+
+        @rule(r=st.integers(0, RESTAKERS - 1), part=st.integers(1, 4))
+        def queue(self, r: int, part: int) -> None:
+            restaker = w.restakers[r]
+            shares = self.u.vault.shares(restaker) * part // 4
+            if shares == 0:
+                return
+            with boa.env.prank(restaker):
+                self.withdrawals.append(self.u.vault.queue_withdrawal(shares))
+            self.settlements += 1
+
+        @rule(r=st.integers(0, RESTAKERS - 1), o=st.integers(0, OPERATORS - 1))
+        def redelegate(self, r: int, o: int) -> None:
+            restaker, op = w.restakers[r], w.ops[o]
+            current = self.u.vault.delegated_to(restaker)
+            if current in ("0x" + "00" * 20, op):
+                return
+            with boa.env.prank(restaker):
+                wid = self.u.vault.redelegate(op)
+            if wid:
+                self.withdrawals.append(wid)
+            self.settlements += 1
+
+        @precondition(lambda self: self.withdrawals)
+        @rule(i=st.integers(0, 100))
+        def complete(self, i: int) -> None:
+            wid = self.withdrawals[i % len(self.withdrawals)]
+            completable_at = self.u.vault.withdrawal(wid)[4]
+            reason = _reverts(self.u.vault.complete_withdrawal, wid)
+            if _now() < completable_at:
+                assert reason == "withdrawal delay not passed"
+                return
+            assert reason == "", reason
+            self.withdrawals.remove(wid)
+
+        @rule(seconds=st.sampled_from([3_600, DAY, 2 * DAY, 7 * DAY, 15 * DAY]))
+        def wait(self, seconds: int) -> None:
+            boa.env.time_travel(seconds=seconds)
+
+        # ---------------------------------------------------------------- operators
+
+        @rule(
+            n=st.integers(0, 1),
+            o=st.integers(0, OPERATORS - 1),
+            fraction=st.integers(0, 10).map(lambda x: x * WAD // 10),
+        )
+        def allocate(self, n: int, o: int, fraction: int) -> None:
+            net, op = w.networks[n], w.ops[o]
+            if self.u.registry.membership(net.address, op) != 1:
+                return
+            with boa.env.prank(op):
+                reason = _reverts(self.u.registry.allocate, net.address, fraction)
+            if reason:
+                assert reason in (
+                    "allocation change pending",
+                    "allocations exceed 100%",
+                    "allocation unchanged",
+                ), reason
+                return
+            current = self._model_alloc(net.address, op, _now())
+            delay = ALLOCATION_DELAY if fraction > current else (10 + 4 * n) * DAY
+            self.alloc[(net.address, op)].append((_now() + delay, fraction))
+
+        # ---------------------------------------------------------------- slashing
+
+        @rule(n=st.integers(0, 1), o=st.integers(0, OPERATORS - 1), pct=st.integers(1, 100))
+        def request(self, n: int, o: int, pct: int) -> None:
+            net, op = w.networks[n], w.ops[o]
+            max_slash = NETWORKS[n][0]
+            fraction = max_slash * pct // 100
+            if fraction == 0 or self.u.registry.membership(net.address, op) == 0:
+                return
+            allocated = self._model_alloc(net.address, op, _now())
+            effective = fraction * allocated // WAD
+            active = self.u.vault.active_pool(op)
+            gen = self.u.vault.queue_generation(op)
+            queued = self.u.vault.queued_pool(op, gen)
+            self.evidence += 1
+            evidence = self.evidence.to_bytes(32, "big")
+            with boa.env.prank(net.slasher):
+                reason = _reverts(self.u.registry.request_slash, op, fraction, evidence)
+            if effective == 0:
+                assert reason == "nothing allocated"
+                return
+            assert reason == "", reason
+            rid = self.u.registry.request_count()
+            _, _, from_active, from_queue, *_ = self.u.registry.request(rid)
+            free_a, free_q = active[0] - active[2], queued[0] - queued[2]
+            # same fraction of active and queued stake, rounded up by at most 1 wei each
+            assert from_active == min(free_a, -(-free_a * effective // WAD))
+            assert from_queue == min(free_q, -(-free_q * effective // WAD))
+            allowed = max_slash * allocated // WAD * (free_a + free_q) // WAD
+            assert from_active + from_queue <= allowed + 2
+            self.requests.append(rid)
+
+        @precondition(lambda self: self.requests)
+        @rule(i=st.integers(0, 100), veto=st.booleans())
+        def resolve(self, i: int, veto: bool) -> None:
+            rid = self.requests[i % len(self.requests)]
+            network, *_, veto_until, _ = self.u.registry.request(rid)
+            resolver = next(n.resolver for n in w.networks if n.address == network)
+            if veto:
+                with boa.env.prank(resolver):
+                    reason = _reverts(self.u.registry.veto_slash, rid)
+                ok = _now() < veto_until
+                assert reason == ("" if ok else "veto window closed"), reason
+            else:
+                reason = _reverts(self.u.registry.execute_slash, rid)
+                ok = _now() >= veto_until
+                assert reason == ("" if ok else "veto window open"), reason
+            if ok:
+                self.requests.remove(rid)
+
+        # ---------------------------------------------------------------- rewards
+
+        @rule(n=st.integers(0, 1), amount=st.integers(1, 10**24))
+        def fund(self, n: int, amount: int) -> None:
+            with boa.env.prank(w.networks[n].address):
+                self.u.registry.fund_epoch(amount)
+            self.rewards()
+
+        @rule(r=st.integers(0, RESTAKERS - 1), n=st.integers(0, 1), o=st.integers(0, OPERATORS - 1))
+        def claim(self, r: int, n: int, o: int) -> None:
+            net, op, restaker = w.networks[n], w.ops[o], w.restakers[r]
+            token = net.token.address
+            gen = self.u.vault.generation(net.address, op)
+            key = self.u.vault.reward_key(token, net.address, op)
+            owed = self.u.vault.claimable(key, restaker, op)
+            with boa.env.prank(restaker):
+                reason = _reverts(self.u.vault.claim, token, net.address, op, gen)
+            assert reason == ("" if owed else "nothing to claim"), reason
+            self.rewards()
+
+        # ---------------------------------------------------------------- invariants
+
+        @invariant()
+        def conservation(self) -> None:
+            held, booked, pools = w.lens.wdiv_ledger(self.u.vault, self.u.wdiv, w.ops)
+            assert held == booked == pools
+
+        @invariant()
+        def no_profitable_round_trip(self) -> None:
+            """Restakers together never get back more than they put in (one restaker may
+            gain the rounding dust others leave in a pool; `round_trip` checks one alone)."""
+            total = w.lens.restaker_value(self.u.vault, self.u.wdiv, w.restakers, self.withdrawals)
+            assert total <= sum(w.start_balance.values())
+
+        @invariant()
+        def allocations(self) -> None:
+            t = _now()
+            nets = [n.address for n in w.networks]
+            worst, in_force = w.lens.allocations(self.u.registry, nets, w.ops)
+            assert worst <= WAD
+            assert list(in_force) == [self._model_alloc(n, op, t) for n in nets for op in w.ops]
+
+        def teardown(self) -> None:
+            try:
+                self.rewards()
+            finally:
+                self._anchor.__exit__(None, None, None)
+
+        def rewards(self) -> None:
+            """Checked after the steps that move reward tokens or claims (fund, claim) and at
+            the end: other steps only re-settle positions, which rounds owed amounts down."""
+            for net in w.networks:
+                funded, claimed, balance, owed = w.lens.reward_ledger(
+                    self.u.vault, net.token, net.address, w.ops, w.restakers
+                )
+                assert funded == claimed + balance
+                assert owed <= balance
+                assert balance - owed <= (self.settlements + 1) * RESTAKERS * 4 + 1_000
+
+    run_state_machine_as_test(Machine, settings=STATEFUL)
