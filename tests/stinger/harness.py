@@ -158,6 +158,7 @@ class Devnet:
     count: int = 2
     seconds_per_slot: int = 2
     slots_per_epoch: int = 2
+    env: dict[str, str] = field(default_factory=dict)  # STINGER_* settings of every node
     operators: list[Operator] = field(default_factory=list)
     pubkeys: list[bytes] = field(default_factory=list)
 
@@ -180,7 +181,8 @@ class Devnet:
     def spawn(self, op: Operator, **env: str) -> None:
         op.log_path = op.datadir / f"stinger-{op.restarts}.log"
         op.restarts += 1
-        environment = {**os.environ, **{f"STINGER_{k.upper()}": v for k, v in env.items()}}
+        settings = {**self.env, **env}
+        environment = {**os.environ, **{f"STINGER_{k.upper()}": v for k, v in settings.items()}}
         with open(op.log_path, "wb") as log:
             op.process = subprocess.Popen(
                 [

@@ -44,6 +44,11 @@ class StingerSettings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=3600, ge=0, le=65535)
     metrics_port: int | None = Field(default=3620, ge=0, le=65535)
+    # Sync-committee contributions need a threshold selection proof per (member, subcommittee)
+    # every slot: negligible on a real network (a validator rarely sits in the committee), but
+    # on a small devnet every validator sits in all four subcommittees; benchmarks of many
+    # validators on such a devnet turn it off.
+    sync_contributions: bool = True
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Test hooks for the fault-tolerance tests (a byzantine member): "wrong-partials" sends

@@ -157,7 +157,12 @@ class StingerNode:
         for validator in self.clusters.validators.values():
             self._on_validator(validator)
         self.scheduler = Scheduler(
-            self.client, self.clock, self.clusters, self.workflow, on_slot=self._on_slot
+            self.client,
+            self.clock,
+            self.clusters,
+            self.workflow,
+            on_slot=self._on_slot,
+            sync_contributions=self.settings.sync_contributions,
         )
         await self.host.start()
         self.ports["p2p"] = self.host.listen_address[1]

@@ -45,12 +45,14 @@ class Scheduler:
         clusters: ClusterStore,
         workflow: Workflow,
         on_slot: Callable[[int], Awaitable[None]] | None = None,
+        sync_contributions: bool = True,
     ) -> None:
         self.client = client
         self.clock = clock
         self.clusters = clusters
         self.workflow = workflow
         self.on_slot = on_slot
+        self.sync_contributions = sync_contributions
         self.epochs: dict[int, EpochDuties] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.current_slot = -1
@@ -162,6 +164,7 @@ class Scheduler:
         if attesters:
             self.workflow.start_selections(slot, attesters)
         sync = [(v, duties.sync_subnets.get(v.pubkey, ())) for v in duties.sync or []]
+        sync = sync if self.sync_contributions else []
         if sync:
             self.workflow.start_sync_selections(slot, sync)
         await self.clock.sleep_until(start + third)
