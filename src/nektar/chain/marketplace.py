@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
 
 from nektar.chain.compiler import compile_contract
 from nektar.chain.contract import Contract
@@ -65,8 +66,9 @@ class NetworkRegistry:
         return self.contract.transact("apply_terms", network, sender=caller)
 
     def terms(self, network: str) -> Terms:
-        values = self.contract.call("terms", network)
-        return Terms(tuple(values[0]), *values[1:])
+        assets, *rest = self.contract.call("terms", network)
+        rest[5], rest[6] = to_checksum_address(rest[5]), to_checksum_address(rest[6])
+        return Terms(tuple(to_checksum_address(a) for a in assets), *rest)
 
     def opt_in(self, operator: LocalAccount, network: str) -> Receipt:
         return self.contract.transact("opt_in", network, sender=operator)

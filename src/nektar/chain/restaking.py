@@ -119,9 +119,8 @@ class RestakingVault:
         return self.contract.transact("claim_commission", token, sender=operator)
 
     def claimable(self, token: str, network: str, operator: str, generation: int, who: str) -> int:
-        return self.contract.call(
-            "claimable", reward_key(token, network, operator, generation), who
-        )
+        key = reward_key(token, network, operator, generation)
+        return self.contract.call("claimable", key, who, operator)
 
     def generation(self, network: str, operator: str) -> int:
         return self.contract.call("generation", network, operator)

@@ -1,0 +1,86 @@
+"""nektar.chain.restaking / nektar.chain.marketplace on the in-process backend (real txs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from eth_utils import to_checksum_address
+
+from nektar.chain import InProcessBackend, TransactionReverted, compile_contract
+from nektar.chain.diva_ops import deploy_diva_system
+from nektar.chain.marketplace import WAD, Terms, deploy_upper_layer
+from nektar.crypto.node_key import NodeKey
+
+ETHER = 10**18
+TOKEN = Path(__file__).resolve().parent / "RewardToken.vy"
+
+
+def test_restake_allocate_slash_and_claim_through_wrappers():
+    backend = InProcessBackend()
+    system = deploy_diva_system(backend)
+    upper = deploy_upper_layer(system)
+    vault, registry = upper.vault, upper.registry
+    wdiv = system.lst.wrapper
+
+    operator = backend.new_account(100 * ETHER)
+    system.operators.register_tx(operator, NodeKey.generate(), "https://op.example")
+    restaker = backend.new_account(100 * ETHER)
+    system.lst.pool.deposit(restaker, 20 * ETHER)
+    system.lst.token.approve(restaker, wdiv.address, 20 * ETHER)
+    wdiv.wrap(restaker, 20 * ETHER - 1)
+    amount = wdiv.balance_of(restaker)
+    wdiv.contract.transact("approve", vault.address, amount, sender=restaker)
+    vault.deposit(restaker, amount, operator.address)
+    assert vault.delegated_to(restaker.address) == operator.address
+    assert vault.value_of(restaker.address) == amount
+
+    network, slasher, resolver = (backend.new_account(ETHER) for _ in range(3))
+    token = backend.deploy(compile_contract(TOKEN), "RWD", sender=network)
+    token.transact("mint", network.address, 10**24, sender=network)
+    token.transact("approve", registry.address, 10**24, sender=network)
+    terms = Terms(
+        (to_checksum_address(wdiv.address),),
+        0,
+        8,
+        WAD,
+        14 * 86_400,
+        86_400,
+        slasher.address,
+        resolver.address,
+        False,
+        "https://net.example",
+    )
+    registry.register_network(network, terms, token.address)
+    assert registry.terms(network.address) == terms
+    registry.opt_in(operator, network.address)
+    registry.allocate(operator, network.address, WAD // 2)
+    backend.increase_time(86_400)
+    assert registry.allocation(network.address, operator.address) == WAD // 2
+
+    request = registry.request_slash(slasher, operator.address, WAD // 5, b"\x01" * 32)
+    with pytest.raises(TransactionReverted, match="veto window open"):
+        registry.execute_slash(restaker, request)
+    registry.veto_slash(resolver, request)
+    request = registry.request_slash(slasher, operator.address, WAD // 5, b"\x02" * 32)
+    backend.increase_time(86_400)
+    registry.execute_slash(restaker, request)
+    slashed_value = vault.value_of(restaker.address)
+    assert amount - amount // 10 - 2 <= slashed_value <= amount - amount // 10
+
+    registry.fund_epoch(network, 1_000 * ETHER)
+    generation = vault.generation(network.address, operator.address)
+    owed = vault.claimable(
+        token.address, network.address, operator.address, generation, restaker.address
+    )
+    assert owed == pytest.approx(1_000 * ETHER, abs=10**6)
+    vault.claim(restaker, token.address, network.address, operator.address, generation)
+    assert token.call("balanceOf", restaker.address) == owed
+
+    receipt = vault.queue_withdrawal(restaker, vault.shares(restaker.address))
+    withdrawal_id = vault.withdrawal_id(receipt)
+    with pytest.raises(TransactionReverted, match="withdrawal delay not passed"):
+        vault.complete_withdrawal(restaker, withdrawal_id)
+    backend.increase_time(14 * 86_400)
+    vault.complete_withdrawal(restaker, withdrawal_id)
+    assert wdiv.balance_of(restaker.address) == slashed_value
