@@ -73,9 +73,8 @@ class OracleCommittee:
         )
 
     def frame_open(self) -> bool:
-        """A frame whose report has not been applied yet has started. Anvil mines only on
-        demand, so an empty block is mined first: the contract's clock then reads wall time."""
-        self.net.backend.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        """A frame whose report has not been applied yet has started (by the chain's clock,
+        which the devnet keeps on wall time with a block each slot)."""
         try:
             ref = self.system.oracle.current_ref_slot()
         except Exception:  # before genesis or in the first frame: nothing to report

@@ -15,9 +15,11 @@ before the next one starts). Everything a process writes goes to the run directo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -134,6 +136,7 @@ class Network:
         self.beacon: Child | None = None
         self.beacon_url = ""
         self.genesis_time = 0
+        self._clock_stop = threading.Event()
 
     # ------------------------------------------------------------------ bring-up
     def start(self) -> None:
@@ -156,6 +159,18 @@ class Network:
         self.anvil = anvil = start_anvil()
         self.group.on_stop(lambda: self._stop_anvil(anvil))
         self.backend: JsonRpcBackend = anvil.backend()
+        clock = threading.Thread(target=self._mine_each_slot, args=(anvil.url,), daemon=True)
+        clock.start()
+        self.group.on_stop(lambda: (self._clock_stop.set(), clock.join(5)))
+
+    def _mine_each_slot(self, url: str) -> None:
+        """Anvil mines only when a transaction comes; a real chain has a block every slot.
+        An empty block each slot keeps the contracts' `block.timestamp` (the oracle's frame
+        clock) on wall time for everyone reading the chain, the nodes included."""
+        backend = JsonRpcBackend(url, accounts=[], fund_dev_accounts=False)
+        while not self._clock_stop.wait(self.settings.timing.seconds_per_slot):
+            with contextlib.suppress(Exception):  # anvil stopping: the loop ends with it
+                backend.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
 
     def _stop_anvil(self, anvil: Anvil) -> None:
         if anvil.log_path.exists():
@@ -227,12 +242,17 @@ class Network:
         self._write_descriptor()
 
     def _node_config(self, op: Operator) -> str:
-        """The node's TOML; the registry's address when the node runs chain services (it
-        finds every other protocol address from it)."""
+        """The node's TOML. `peers` lists the other operators' endpoints (the chain carries
+        only node addresses; the DKG engine dials them from here); the registry's address
+        when the node runs chain services (it finds every other protocol address from it)."""
+        peers = ", ".join(
+            f'"{o.address}@127.0.0.1:{o.p2p_port}"' for o in self.operators if o is not op
+        )
         text = (
             f'beacon_urls = ["{self.beacon_url}"]\n'
             f'chain = "{self.backend.url}"\n'
             f"p2p_port = {op.p2p_port}\n"
+            f"peers = [{peers}]\n"
             "api_port = 0\nmetrics_port = 0\n"
             'log_format = "json"\n'
         )
