@@ -83,9 +83,13 @@ async def test_clock_report_against_genesis_and_slot_timing() -> None:
     node = make_node(managed=set(range(8)), genesis_time=genesis_time)
     node.advance_slots(8)  # the node lags two slots behind the wall clock
     async with BeaconAPIServer(node) as server, BeaconClient(server.url) as client:
+        before = time.time()
         report = await client.clock()
+        after = time.time()
+    # The wall clock decides the local slot; under load the set-up above may take seconds.
     assert report.genesis_time == genesis_time and report.slot_duration == 2.0
-    assert report.local_slot in (10, 11) and report.head_slot == 8
+    assert (before - genesis_time) // 2 <= report.local_slot <= (after - genesis_time) // 2
+    assert report.head_slot == 8
     assert report.head_lag_slots == report.local_slot - 8
     assert 0 <= report.slot_fraction < 1
     assert report.date_offset is not None and abs(report.date_offset) < 2  # same machine
