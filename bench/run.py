@@ -32,7 +32,8 @@ def main(areas: list[str]) -> int:
     modules = sorted(BENCH_DIR.glob("bench_*.py"))
     if areas:
         modules = [m for m in modules if m.stem.removeprefix("bench_") in areas]
-    results: dict[str, float] = json.loads(RESULTS.read_text()) if areas and RESULTS.exists() else {}
+    keep_stored = areas and RESULTS.exists()
+    results: dict[str, float] = json.loads(RESULTS.read_text()) if keep_stored else {}
     failed = []
     for path in modules:
         console.rule(f"[bold]{path.stem.removeprefix('bench_')}")
@@ -46,7 +47,7 @@ def main(areas: list[str]) -> int:
         results.update({k: float(v) for k, v in figures.items()})
         console.print(f"[dim]{path.name}: {time.perf_counter() - started:.1f} s")
     RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
-    console.print(f"wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    console.print(f"wrote {RESULTS}")
     return 1 if failed else 0
 
 
