@@ -106,8 +106,12 @@ def run_network_demo(console: Console, run_dir: Path | None) -> int:
     monitor: Monitor | None = None
     failure = ""
     try:
-        with Live(render(progress, started), console=console, refresh_per_second=2) as live:
-            live.get_renderable = lambda: render(progress, started)  # type: ignore[method-assign]
+        with Live(
+            console=console,
+            refresh_per_second=2,
+            get_renderable=lambda: render(progress, started),
+            vertical_overflow="visible",
+        ):
             first = progress.chapters[0]
             first.state, first.started = "running", time.monotonic()
             net.start()
