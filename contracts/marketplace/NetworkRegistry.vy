@@ -119,6 +119,8 @@ WAD: constant(uint256) = 10**18
 MAX_OPERATORS: constant(uint256) = 64
 MAX_NETWORKS: constant(uint256) = 8
 MASK192: constant(uint256) = 2**192 - 1
+MASK160: constant(uint256) = 2**160 - 1
+MASK128: constant(uint256) = 2**128 - 1
 PENDING: constant(uint256) = 1
 VETOED: constant(uint256) = 2
 EXECUTED: constant(uint256) = 3
@@ -151,7 +153,9 @@ _alloc: HashMap[address, HashMap[address, HashMap[uint256, uint256]]]
 alloc_length: public(HashMap[address, HashMap[address, uint256]])
 
 bls_key: public(HashMap[address, HashMap[address, Bytes[128]]])
-request: public(HashMap[uint256, Request])
+# a request in 3 slots: network | state << 160 | veto_until << 168;
+# operator | generation << 160; from_active | from_queue << 128
+_request: HashMap[uint256, uint256[3]]
 request_count: public(uint256)
 evidence_used: public(HashMap[bytes32, bool])
 
@@ -465,15 +469,12 @@ def request_slash(operator: address, fraction: uint256, evidence_hash: bytes32) 
     request_id: uint256 = self.request_count + 1
     self.request_count = request_id
     veto_until: uint256 = block.timestamp + terms.veto_window
-    self.request[request_id] = Request(
-        network=network,
-        operator=operator,
-        from_active=from_active,
-        from_queue=from_queue,
-        generation=gen,
-        veto_until=veto_until,
-        state=PENDING,
-    )
+    assert from_active < 2**128 and from_queue < 2**128 and gen < 2**96, "amount overflow"
+    self._request[request_id] = [
+        convert(network, uint256) | (PENDING << 160) | (veto_until << 168),
+        convert(operator, uint256) | (gen << 160),
+        from_active | (from_queue << 128),
+    ]
     log SlashRequested(
         request_id=request_id,
         network=network,
@@ -486,14 +487,42 @@ def request_slash(operator: address, fraction: uint256, evidence_hash: bytes32) 
     return request_id
 
 
+@internal
+@view
+def _unpack(request_id: uint256) -> Request:
+    words: uint256[3] = self._request[request_id]
+    return Request(
+        network=convert(convert(words[0] & MASK160, uint160), address),
+        operator=convert(convert(words[1] & MASK160, uint160), address),
+        from_active=words[2] & MASK128,
+        from_queue=words[2] >> 128,
+        generation=words[1] >> 160,
+        veto_until=words[0] >> 168,
+        state=(words[0] >> 160) & 255,
+    )
+
+
+@internal
+def _set_state(request_id: uint256, state: uint256):
+    word: uint256 = self._request[request_id][0]
+    self._request[request_id][0] = (word & ~(255 << 160)) | (state << 160)
+
+
+@external
+@view
+def request(request_id: uint256) -> Request:
+    """@notice A slash request (all zero if unknown)."""
+    return self._unpack(request_id)
+
+
 @external
 def veto_slash(request_id: uint256):
     """@notice By the network's resolver, before the veto window closes."""
-    r: Request = self.request[request_id]
+    r: Request = self._unpack(request_id)
     assert r.state == PENDING, "slash not pending"
     assert msg.sender == self._terms[r.network].resolver, "not the resolver"
     assert block.timestamp < r.veto_until, "veto window closed"
-    self.request[request_id].state = VETOED
+    self._set_state(request_id, VETOED)
     extcall VAULT.release_slash(r.operator, r.from_active, r.from_queue, r.generation)
     log SlashVetoed(request_id=request_id)
 
@@ -509,10 +538,10 @@ def _destination(network: address) -> address:
 @external
 def execute_slash(request_id: uint256):
     """@notice Anyone, once the veto window has passed: O(1) whatever the restaker count."""
-    r: Request = self.request[request_id]
+    r: Request = self._unpack(request_id)
     assert r.state == PENDING, "slash not pending"
     assert block.timestamp >= r.veto_until, "veto window open"
-    self.request[request_id].state = EXECUTED
+    self._set_state(request_id, EXECUTED)
     extcall VAULT.execute_slash(
         r.operator, r.from_active, r.from_queue, r.generation, self._destination(r.network)
     )
