@@ -90,6 +90,11 @@ class ChainServices:
         schedule: DkgSchedule | None = None,
         poll_interval: float = 0.5,
     ) -> None:
+        raw = validator_registry.removeprefix("0x")
+        if len(raw) != 40 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+            raise ValueError(
+                f"validator_registry {validator_registry!r} is not a 0x-prefixed 20-byte address"
+            )
         self.node = node
         self.validator_registry = validator_registry
         self.schedule = schedule or DkgSchedule()

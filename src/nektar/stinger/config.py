@@ -36,6 +36,9 @@ class StingerSettings(BaseSettings):
     beacon_urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:5052"])
     beacon_timeout: float = 4.0
     chain: str = "inprocess"  # an EVM JSON-RPC URL, or "inprocess" for the embedded devnet
+    # the Diva ValidatorRegistry (0x…): with it, and `chain` a JSON-RPC URL, the node runs the
+    # chain services (DKG engine, oracle reporter, lifecycle; docs/stinger-chain.md)
+    validator_registry: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")
     node_key_file: Path | None = None  # default <data_dir>/node_key.json
     password_file: Path | None = None  # default <data_dir>/password.txt
     p2p_host: str = "127.0.0.1"

@@ -27,6 +27,7 @@ from nektar.p2p import Host
 from nektar.stinger import api
 from nektar.stinger.aggregator import Aggregator
 from nektar.stinger.broadcaster import Broadcaster
+from nektar.stinger.chain_services import ChainServices
 from nektar.stinger.chaininfo import SlotClock, fetch_chain
 from nektar.stinger.config import StingerSettings
 from nektar.stinger.consensus import ConsensusService
@@ -64,6 +65,10 @@ class StingerNode:
         )
         self.clusters.subscribe(self._on_validator)
         self._services: list[Service] = []
+        self.chain_services: ChainServices | None = None
+        if settings.validator_registry is not None:
+            self.chain_services = ChainServices(self, settings.validator_registry)
+            self.add_service(self.chain_services.start, self.chain_services.stop)
         self._runners: list[web.AppRunner] = []
         self._task: asyncio.Task[None] | None = None
         self.ports: dict[str, int] = {}

@@ -192,7 +192,6 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         await until(lambda: all(vid in n.engine.results for n in p.nodes), 60, "registration")
         pubkey = p.nodes[0].engine.results[vid].definition.pubkey
         await clocks.until_beacon(lambda: beacon_status(beacon, pubkey) is not None, 200, "deposit")
-        rate_before = p.system.lst.rate()
 
         # frame 1: the reporters confirm the credentials; the lifecycle service activates
         ref = clocks.next_frame()
@@ -208,12 +207,26 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         await clocks.until_beacon(
             lambda: beacon_status(beacon, pubkey) == "active_ongoing", 300, "activation"
         )
+        # a frame in which the cluster does not attest: every member is charged missed duties
+        clocks.to_slot(beacon.current_slot() + 2 * SLOTS_PER_EPOCH)
+        collateral = {i: p.system.operators.collateral(i)[0] for i in proposal.operator_ids}
+        ref = clocks.next_frame()
+        await until(
+            lambda: p.system.oracle.contract.call("last_applied_ref_slot") == ref, 60, "report"
+        )
+        penalised = reporters[0].reports[ref]
+        missed = {e >> 32: e & 0xFFFFFFFF for e in penalised.performance}
+        assert sorted(missed) == sorted(proposal.operator_ids) and min(missed.values()) >= 1
+        for i in proposal.operator_ids:
+            assert p.system.operators.collateral(i)[0] == collateral[i] - missed[i] * 10**14
+        rate_before = p.system.lst.rate()
+
         shares = {r.definition.my_index: r.share for r in (n.engine.results[vid] for n in p.nodes)}
         index = beacon.head_state().index_of(pubkey)
         beacon._managed[index] = threshold.recover_secret(dict(list(shares.items())[:3]))
         for service, client in zip(services, clients, strict=True):
             service.exit_validator = threshold_exit(beacon, client, shares)
-        clocks.to_slot(beacon.current_slot() + 2 * SLOTS_PER_EPOCH)
+        clocks.to_slot(beacon.current_slot() + 4 * SLOTS_PER_EPOCH)
 
         # frame 2: rewards; operators now hold active shares and vote in their seats too
         ref = clocks.next_frame()
@@ -222,9 +235,9 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         )
         report = reporters[0].reports[ref]
         assert report.active_validators == 1 and report.beacon_deposited == 32 * ETHER
-        # rewards above 32 ETH are swept to the WithdrawalVault every few slots on this devnet
-        assert report.beacon_balance + report.vault_balance > 32 * ETHER
-        assert [e >> 32 for e in report.performance] == sorted(proposal.operator_ids)
+        # earned since the last report (the excess above 32 ETH is swept to the vault)
+        assert report.beacon_balance + report.vault_balance > penalised.beacon_balance
+        assert report.performance == tuple(i << 32 for i in sorted(proposal.operator_ids))
         assert all(r.reports[ref] == report for r in reporters)
         assert p.system.lst.rate() > rate_before
         assert all(p.system.operators.reward_shares(i) > 0 for i in proposal.operator_ids)
@@ -244,9 +257,9 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         # the withdrawal reached the vault: the report records it and pays the request
         ref = clocks.next_frame()
         await until(lambda: p.system.validators.validator(vid).status == WITHDRAWN, 60, "withdrawn")
-        report = reporters[0].reports[ref]
-        assert report.withdrawn == (vid,) and report.exited_validators == 1
-        assert report.vault_balance >= 32 * ETHER
+        report = next(r for r in reporters[0].reports.values() if r.withdrawn == (vid,))
+        assert report.ref_slot <= ref and report.exited_validators == 1
+        assert report.beacon_balance == 0 and report.vault_balance >= 32 * ETHER
         assert queue.request(request).finalized
     finally:
         for reporter in reporters:
