@@ -36,7 +36,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from eth_account import Account
@@ -45,7 +45,7 @@ from eth_account.signers.local import LocalAccount
 from nektar.chain.diva_ops import PRE_DEPOSIT_GWEI, ProposedValidator, ValidatorRegistry
 from nektar.chain.errors import ChainError, TransactionReverted
 from nektar.crypto import dkg, eip712, threshold
-from nektar.crypto.deposit import combine_deposit, partial_deposit_signature
+from nektar.crypto.deposit import DepositDataEntry, combine_deposit, partial_deposit_signature
 from nektar.crypto.node_key import NodeKey
 from nektar.p2p import Host
 from nektar.stinger.datadir import ClusterDefinition, ClusterStore, Member
@@ -326,9 +326,9 @@ class DkgEngine:
         except TransactionReverted as exc:
             log.info("validator %d: fail not needed: %s", vid, exc)
 
-    async def _wait(self, attempt: _Attempt, until: float, done: object) -> None:
+    async def _wait(self, attempt: _Attempt, until: float, done: Callable[[], bool]) -> None:
         """Wait until `done()` or wall time `until`."""
-        while not done() and time.time() < until:  # type: ignore[operator]
+        while not done() and time.time() < until:
             attempt.changed.clear()
             try:
                 await asyncio.wait_for(attempt.changed.wait(), max(0.0, until - time.time()))
@@ -382,7 +382,9 @@ class DkgEngine:
         await self._submit(attempt, signatures, deposit.signature, deposit.deposit_data_root)
         return self._persist(attempt, key)
 
-    async def _deposit_signature(self, attempt: _Attempt, key: dkg.KeyShare, until: float):
+    async def _deposit_signature(
+        self, attempt: _Attempt, key: dkg.KeyShare, until: float
+    ) -> DepositDataEntry:
         """Broadcast our partial, combine t valid ones (dropping the ones named bad)."""
         mine = partial_deposit_signature(
             key.secret_share,
