@@ -441,8 +441,10 @@ def stake_at(network: address, operator: address, timestamp: uint256) -> uint256
 
 
 @internal
-def _claim_evidence(network: address, evidence: bytes32):
-    key: bytes32 = keccak256(abi_encode(network, evidence))
+def _claim_evidence(network: address, provable: bool, evidence: bytes32):
+    """Single use per network; requests and equivocation proofs have separate namespaces, so
+    a slasher cannot pre-empt a proof by requesting with the proof's evidence key."""
+    key: bytes32 = keccak256(abi_encode(network, provable, evidence))
     assert not self.evidence_used[key], "evidence already used"
     self.evidence_used[key] = True
 
@@ -459,7 +461,7 @@ def request_slash(operator: address, fraction: uint256, evidence_hash: bytes32) 
     terms: Terms = self._terms[network]
     assert fraction > 0, "zero fraction"
     assert fraction <= terms.max_slash, "fraction above network maximum"
-    self._claim_evidence(network, evidence_hash)
+    self._claim_evidence(network, False, evidence_hash)
     effective: uint256 = fraction * self._alloc_at(network, operator, block.timestamp) // WAD
     assert effective > 0, "nothing allocated"
     from_active: uint256 = 0
@@ -570,7 +572,7 @@ def slash_equivocation(
     task_id: bytes32 = extract32(message_a, 0)
     assert extract32(message_b, 0) == task_id, "different tasks"
     assert keccak256(message_a) != keccak256(message_b), "no conflict"
-    self._claim_evidence(network, keccak256(abi_encode(operator, task_id)))
+    self._claim_evidence(network, True, keccak256(abi_encode(operator, task_id)))
     assert bls.verify_two(pubkey, message_a, signature_a, message_b, signature_b), "invalid signature"
     effective: uint256 = self._terms[network].max_slash * self._alloc_at(network, operator, block.timestamp) // WAD
     assert effective > 0, "nothing allocated"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import boa
 import pytest
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 
 from nektar.chain.restaking import g1_uncompressed, g2_uncompressed
 from nektar.crypto import bls
@@ -254,6 +256,10 @@ def test_equivocation_slashes_without_veto(upper):
     assert upper.vault.value_of(r) == 10 * ETHER - amount
     with boa.reverts("evidence already used"):
         upper.registry.slash_equivocation(net.address, op, ma, sa, mb, sb)
+    # proofs and requests have separate evidence namespaces: neither can pre-empt the other
+    proof_key = keccak(abi_encode(["address", "bytes32"], [op, ma[:32]]))
+    with boa.env.prank(net.slasher):
+        upper.registry.request_slash(op, WAD // 10, proof_key)
 
 
 def test_equivocation_bad_input(upper):
