@@ -257,3 +257,15 @@ async def test_link_delay_emulates_latency_in_order() -> None:
         await asyncio.sleep(0.1)
         assert received == list(range(50))
         assert a.rtt(b.address) == pytest.approx(0.06, abs=0.02)
+
+
+async def test_aborted_link_is_redialled_without_blocking_the_loop() -> None:
+    """A link closed by the keep-alive (idle peer) but not yet detached must not make the
+    dialler spin: the loop keeps running and the peer is dialled again."""
+    async with AsyncExitStack() as stack:
+        a, b = await make_cluster(stack, 2)
+        a._conns[b.address].abort()  # what the idle timeout does
+        await asyncio.wait_for(asyncio.sleep(0.2), timeout=2)
+        await a.wait_for_peers(timeout=5)
+        b.register("echo/1", echo)
+        assert await a.request(b.address, "echo/1", b"x") == a.address + b"x"

@@ -352,7 +352,9 @@ class Host:
             await conn.closed.wait()
             if time.monotonic() - since >= self.config.stable_after:
                 failures = 0
-            elif peer not in self._conns:
+            elif self._conns.get(peer) in (None, conn):
+                # Lost quickly, or closed but not yet detached by its reader: back off (and
+                # yield) rather than wait again on an event that is already set, which spins.
                 failures += 1
                 await asyncio.sleep(self._backoff(failures))
 
