@@ -91,6 +91,7 @@ class _Attempt:
     partials: dict[int, bytes] = field(default_factory=dict)
     registrations: dict[int, bytes] = field(default_factory=dict)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    later: tuple[bytes, ...] = ()  # sessions of this proposal's later attempts
     message: eip712.ValidatorRegistration | None = None
 
     def member_index(self, address: bytes) -> int | None:
@@ -144,6 +145,7 @@ class DkgEngine:
         self.domain = eip712.validator_registry_domain(self.backend.chain_id, registry.address)
         self.results: dict[int, DkgResult] = {}
         self.abandoned: dict[int, str] = {}
+        self.failures: dict[int, list[str]] = {}  # failed attempts, per validator id
         self._attempts: dict[bytes, _Attempt] = {}
         self._early: dict[bytes, list[tuple[str, bytes, bytes]]] = {}
         self._tasks: dict[int, asyncio.Task[None]] = {}
@@ -186,6 +188,8 @@ class DkgEngine:
                 queue = self._early.setdefault(session, [])
                 if len(queue) < _MAX_EARLY_MESSAGES:
                     queue.append((protocol, peer, payload))
+                for active in self._attempts.values():
+                    active.changed.set()  # it may be a later attempt of theirs
             return
         sender = attempt.member_index(peer)
         if sender is None:
@@ -279,34 +283,55 @@ class DkgEngine:
         except ChainError as exc:
             log.warning("validator %d: acknowledge failed: %s", proposal.validator_id, exc)
 
+    def _later_started(self, sessions: list[bytes], number: int) -> int | None:
+        """The latest attempt after `number` that members already sent messages for."""
+        started = [k for k in range(number + 1, len(sessions)) if sessions[k] in self._early]
+        return started[-1] if started else None
+
     async def _run(self, proposal: ProposedValidator, anchor: float) -> None:
         vid = proposal.validator_id
+        s = self.schedule
         index = 1 + [n.lower() for n in proposal.nodes].index("0x" + self.address.hex())
         self._join(proposal)
         if self._status(vid) == PROPOSED:
             self._acknowledge(proposal, index)
+        chain_id, registry = self.backend.chain_id, self.registry.address
+        sessions = [attempt_session(vid, registry, chain_id, k) for k in range(s.max_attempts)]
         reason = "the contract no longer says PROPOSED"
-        for number in range(self.schedule.max_attempts):
-            start = anchor + number * self.schedule.attempt_seconds
+        number = 0
+        while number < s.max_attempts:
             if self._status(vid) != PROPOSED:
                 break
             if self.backend.timestamp() > proposal.deadline:
                 reason = "the chain's DKG deadline passed"
                 break
-            if time.time() > start + 3 * self.schedule.phase_seconds:
-                continue  # we came too late for this attempt; join the next one
-            await asyncio.sleep(max(0.0, start - time.time()))
+            start = anchor + number * s.attempt_seconds
+            later = self._later_started(sessions, number)
+            if later is not None:  # the others moved on (we came late): join them now
+                number, start = later, time.time()
+            elif time.time() > start + s.phase_seconds:
+                number += 1  # too late to deal in this attempt; the next one
+                continue
+            while time.time() < start and sessions[number] not in self._early:
+                if self._later_started(sessions, number) is not None:
+                    break
+                await asyncio.sleep(min(0.1, max(0.0, start - time.time())))
+            if self._later_started(sessions, number) is not None:
+                continue
+            start = min(start, time.time())  # members that began early are not kept waiting
             try:
-                result = await self._attempt(proposal, index, number, start)
+                result = await self._attempt(proposal, index, number, start, sessions)
             except DkgAbandoned as exc:
                 reason = str(exc)
+                self.failures.setdefault(vid, []).append(f"attempt {number}: {exc}")
                 log.warning("validator %d attempt %d failed: %s", vid, number, exc)
+                number += 1
                 continue
             self.results[vid] = result
             log.info("validator %d registered: %s", vid, result.definition.group_pubkey)
             return
         else:
-            reason = f"{self.schedule.max_attempts} attempts failed ({reason})"
+            reason = f"{s.max_attempts} attempts failed ({reason})"
         if self._status(vid) == PROPOSED:
             self.abandoned[vid] = reason
             log.warning("validator %d: DKG abandoned: %s", vid, reason)
@@ -326,23 +351,32 @@ class DkgEngine:
         except TransactionReverted as exc:
             log.info("validator %d: fail not needed: %s", vid, exc)
 
+    def _moved_on(self, attempt: _Attempt) -> bool:
+        return any(session in self._early for session in attempt.later)
+
     async def _wait(self, attempt: _Attempt, until: float, done: Callable[[], bool]) -> None:
-        """Wait until `done()` or wall time `until`."""
-        while not done() and time.time() < until:
+        """Wait until `done()` or wall time `until`; abandon the attempt as soon as members
+        send messages of a later attempt (they gave this one up)."""
+        while not done() and not self._moved_on(attempt) and time.time() < until:
             attempt.changed.clear()
             try:
                 await asyncio.wait_for(attempt.changed.wait(), max(0.0, until - time.time()))
             except TimeoutError:
                 break
+        if self._moved_on(attempt):
+            raise DkgAbandoned("the other members moved on to a later attempt")
 
     async def _attempt(
-        self, proposal: ProposedValidator, index: int, number: int, start: float
+        self,
+        proposal: ProposedValidator,
+        index: int,
+        number: int,
+        start: float,
+        sessions: list[bytes],
     ) -> DkgResult:
-        session = attempt_session(
-            proposal.validator_id, self.registry.address, self.backend.chain_id, number
-        )
+        session = sessions[number]
         machine = dkg.DKG(session, index, proposal.n, proposal.t)
-        attempt = _Attempt(proposal, index, session, machine)
+        attempt = _Attempt(proposal, index, session, machine, later=tuple(sessions[number + 1 :]))
         self._attempts[session] = attempt
         try:
             return await self._ceremony(attempt, start)

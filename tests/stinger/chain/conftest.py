@@ -50,6 +50,7 @@ class Node:
     host: Host
     clusters: ClusterStore
     root: Path
+    started: bool = False
     watcher: ChainWatcher | None = None
     engine: DkgEngine | None = None
 
@@ -95,7 +96,8 @@ class Protocol:
         """Start hosts, watchers and DKG engines of `nodes` (the others stay down)."""
         for node in nodes:
             await node.host.start()
-        endpoints = {n.address: n.host.listen_address for n in nodes}
+            node.started = True
+        endpoints = {n.address: n.host.listen_address for n in self.nodes if n.started}
         for node in nodes:
             node.watcher = ChainWatcher(
                 self.system.validators, self.system.operators, node.root, poll_interval=0.2

@@ -65,3 +65,28 @@ async def test_absent_member_times_out_then_reproposal_registers(protocol: Proto
     assert p.system.validators.validator(first.validator_id).status == FAILED
     assert p.system.validators.validator(second).status == REGISTERED
     assert len(p.system.validators.contract.events("ValidatorFailed")) == 1
+
+
+async def test_late_member_joins_the_retry(protocol: Protocol) -> None:
+    """Member 1 starts only after the others' first attempt failed without it: it joins the
+    attempt they moved on to, and the validator is registered once."""
+    p = protocol
+    for _ in range(4):
+        p.add_operator()
+    p.stake(32 * ETHER)
+    proposal = p.propose()
+    vid = proposal.validator_id
+    late = p.node_of(proposal.nodes[0])
+    early = [n for n in p.nodes if n is not late]
+    retrying = DkgSchedule(
+        phase_seconds=1.0, collect_seconds=2.0, submit_stagger=0.5, confirm_seconds=2.0
+    )
+    await p.start(early, retrying)
+    await until(lambda: all(vid in n.engine.failures for n in early), 30, "a failed attempt")
+    await p.start([late], retrying)
+    await until(lambda: all(vid in n.engine.results for n in p.nodes), 40, "registration")
+    assert p.system.validators.validator(vid).status == REGISTERED
+    assert len(p.system.validators.contract.events("ValidatorRegistered")) == 1
+    assert {n.engine.results[vid].definition.pubkey for n in p.nodes} == {
+        bytes(p.system.validators.contract.events("ValidatorRegistered")[0]["pubkey"])
+    }
