@@ -57,6 +57,7 @@ ETHER = 10**18
 VALIDATOR_ETHER = 32 * ETHER
 PRE_DEPOSIT = ETHER
 REGISTERED, ACTIVATED, EXITING, WITHDRAWN = 2, 3, 4, 5
+KEPT_FRAMES = 16  # reports (and votes) remembered
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,9 @@ class OracleReporter:
             report = self.reports.get(ref_slot)
             if report is None:
                 report = self.reports[ref_slot] = await self.builder.build(ref_slot)
+                for old in sorted(self.reports)[:-KEPT_FRAMES]:  # bounded memory
+                    del self.reports[old]
+                self.voted = {v for v in self.voted if v[0] in self.reports}
             for seat in seats:
                 try:
                     self.oracle.vote(self.account, report, seat)
