@@ -290,6 +290,13 @@ class OracleReporter:
             out.append(self.operator_id)
         return out
 
+    def _in_frame(self, ref_slot: int, head: int) -> bool:
+        """The beacon head has reached the ref slot, and is not so far past it (> 2 frames:
+        only a fast-forwarded devnet, or a stalled EVM clock) that its state would be an
+        expensive historical one."""
+        frame = int(self.oracle.contract.call("epochs_per_frame")) * self.builder.slots_per_epoch
+        return ref_slot <= head <= ref_slot + 2 * frame
+
     async def _head_slot(self) -> int:
         return int((await self.client.block_header("head")).header.message.slot)
 
@@ -300,7 +307,7 @@ class OracleReporter:
         except TransactionReverted:
             return  # the first frame has no report
         seats = [s for s in self.seats() if (ref_slot, s) not in self.voted]
-        if seats and await self._head_slot() >= ref_slot:
+        if seats and self._in_frame(ref_slot, await self._head_slot()):
             report = self.reports.get(ref_slot)
             if report is None:
                 report = self.reports[ref_slot] = await self.builder.build(ref_slot)
