@@ -27,7 +27,7 @@ from nektar.beacon.chain.interface import NotFound
 from nektar.beacon.chain.node import DevnetBeaconNode
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.server import BeaconAPIServer
-from nektar.chain.diva_ops import deploy_diva_system, play_cluster
+from nektar.chain.diva_ops import Report, deploy_diva_system, play_cluster
 from nektar.crypto import threshold
 from nektar.crypto.signing import (
     DOMAIN_VOLUNTARY_EXIT,
@@ -105,6 +105,16 @@ def threshold_exit(beacon, client: BeaconClient, shares: dict[int, int]):
         return True
 
     return exit_validator
+
+
+def agreed(p: Protocol, reporters: list[OracleReporter], ref: int) -> Report:
+    """The report of frame `ref`: every vote cast was for its hash (no competing variant)."""
+    votes = [e for e in p.system.oracle.contract.events("Voted") if int(e["ref_slot"]) == ref]
+    hashes = {bytes(e["report_hash"]) for e in votes}
+    assert len(hashes) == 1, f"competing reports for ref slot {ref}"
+    return next(
+        r.reports[ref] for r in reporters if ref in r.reports and r.reports[ref].hash() in hashes
+    )
 
 
 def beacon_status(beacon, pubkey: bytes) -> str | None:
@@ -198,7 +208,7 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         for reporter in reporters:
             await reporter.start()
         await until(lambda: p.system.validators.validator(vid).status == ACTIVATED, 60, "activate")
-        assert all(r.reports[ref].confirmed == (vid,) for r in reporters)
+        assert agreed(p, reporters, ref).confirmed == (vid,)
         assert sum(len(r.submitted) for r in reporters) == 1  # one submission
         assert len(p.system.validators.contract.events("ValidatorActivated")) == 1
         assert pool.contract.call("deposited_ether") == 32 * ETHER
@@ -214,7 +224,7 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         await until(
             lambda: p.system.oracle.contract.call("last_applied_ref_slot") == ref, 60, "report"
         )
-        penalised = reporters[0].reports[ref]
+        penalised = agreed(p, reporters, ref)
         missed = {e >> 32: e & 0xFFFFFFFF for e in penalised.performance}
         assert sorted(missed) == sorted(proposal.operator_ids) and min(missed.values()) >= 1
         for i in proposal.operator_ids:
@@ -233,12 +243,11 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         await until(
             lambda: p.system.oracle.contract.call("last_applied_ref_slot") == ref, 60, "report"
         )
-        report = reporters[0].reports[ref]
+        report = agreed(p, reporters, ref)
         assert report.active_validators == 1 and report.beacon_deposited == 32 * ETHER
         # earned since the last report (the excess above 32 ETH is swept to the vault)
         assert report.beacon_balance + report.vault_balance > penalised.beacon_balance
         assert report.performance == tuple(i << 32 for i in sorted(proposal.operator_ids))
-        assert all(r.reports[ref] == report for r in reporters)
         assert p.system.lst.rate() > rate_before
         assert all(p.system.operators.reward_shares(i) > 0 for i in proposal.operator_ids)
         assert isinstance(p.system.lst.rate(), Fraction)
@@ -248,7 +257,7 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         request = queue.request_ids(queue.request_withdrawals(staker, [20 * ETHER]))[0]
         ref = clocks.next_frame()
         await until(lambda: p.system.validators.validator(vid).status == EXITING, 60, "exit")
-        assert reporters[0].reports[ref].to_exit == (vid,)
+        assert agreed(p, reporters, ref).to_exit == (vid,)
         await clocks.until_beacon(
             lambda: beacon_status(beacon, pubkey) == "withdrawal_done", 400, "withdrawal"
         )
@@ -257,7 +266,9 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         # the withdrawal reached the vault: the report records it and pays the request
         ref = clocks.next_frame()
         await until(lambda: p.system.validators.validator(vid).status == WITHDRAWN, 60, "withdrawn")
-        report = next(r for r in reporters[0].reports.values() if r.withdrawn == (vid,))
+        report = next(
+            r for reporter in reporters for r in reporter.reports.values() if r.withdrawn == (vid,)
+        )
         assert report.ref_slot <= ref and report.exited_validators == 1
         assert report.beacon_balance == 0 and report.vault_balance >= 32 * ETHER
         assert queue.request(request).finalized
@@ -314,7 +325,7 @@ async def test_front_run_validator_is_rejected(devnet: Devnet) -> None:
         await until(
             lambda: registry.validator(proposal.validator_id).status == FAILED, 60, "write-off"
         )
-        report = reporters[0].reports[ref]
+        report = agreed(p, reporters, ref)
         assert report.rejected == (proposal.validator_id,) and report.confirmed == ()
         assert report.beacon_balance == 0 and report.beacon_deposited == ETHER  # lost: not ours
         failed = registry.contract.events("ValidatorFailed")
