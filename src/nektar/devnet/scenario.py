@@ -75,7 +75,7 @@ class Progress:
     dkg_by: str = ""
 
     def log(self, line: str) -> None:
-        self.events.append(line)
+        self.events.append(f"slot {self.slot}: {line}")
         del self.events[:-12]
 
 
@@ -490,9 +490,12 @@ class Scenario:
             raise DevnetError("the oracle report requested no exit for the withdrawal")
         target = exiting[0]
         chapter.detail = f"cluster signs the voluntary exit of validator {target.validator_id}"
-        if self.committee is not None:  # else the nodes' lifecycle service reacts by itself
-            self._sign_exit(target.pubkey)
+        # the nodes' lifecycle service (when they run it) reacts to ExitRequested by itself,
+        # member by member; asking every node at once combines the partials without waiting
+        # for its retries (the same VoluntaryExit message: the extra signing is harmless)
+        self._sign_exit(target.pubkey)
         chapter.detail = f"validator {target.validator_id} exiting; waiting for its withdrawal"
+        self.progress.log(f"validator {target.validator_id}: ExitRequested")
         self.wait(
             lambda: (
                 self.net.beacon_validators([target.pubkey])[target.pubkey]["status"]
