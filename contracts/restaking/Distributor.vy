@@ -550,6 +550,13 @@ def rebalance():
 
 
 @external
+@view
+def rebalance_pending() -> bool:
+    """@notice True while rebalance withdrawals wait for their delay (redeems are paused)."""
+    return len(self.rebalance_withdrawals) > 0
+
+
+@external
 @nonreentrant
 def finish_rebalance():
     """@notice Complete the matured rebalance withdrawals and restake toward the weights."""

@@ -1,0 +1,153 @@
+"""Hypothesis stateful invariants of a distributor vault on the real restaking stack.
+
+Random deposits (fee-charging), queued redeems, completions after the delay, slashes of one
+operator, weight changes and rebalances, checking after every step:
+
+- conservation: deposited == fees + total_assets + pending requests + paid + slash losses
+  (to within 1 wei per RestakingVault rounding, counted), where a slash loss is measured as
+  the fall of (total_assets + pending requests) across the slash;
+- no completion before the delay (the attempt reverts by name);
+- no profitable round trips: paid to a holder ≤ what it deposited net of fees;
+- max_withdraw / max_redeem never revert and never exceed what the holder owns.
+
+Profile "ci": 15 examples × 20 steps = 300 steps; "fuzz": 500 × 40.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boa
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from .conftest import ETHER, WAD, Dist, restaking_fixtures
+
+FUZZ = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "fuzz"
+STATEFUL = settings(
+    max_examples=500 if FUZZ else int(os.environ.get("DIST_EXAMPLES", "15")),
+    stateful_step_count=40 if FUZZ else 20,
+    deadline=None,
+    phases=None if FUZZ else [Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+OPERATORS = 3
+HOLDERS = 3
+WEIGHTS = st.sampled_from([(5_000, 3_000, 2_000), (10_000, 0, 0), (0, 2_500, 7_500)])
+
+
+def _reverts(fn: Any, *args: Any) -> str:
+    try:
+        fn(*args)
+    except boa.BoaError as exc:
+        return str(exc.stack_trace.last_frame.pretty_vm_reason)
+    return ""
+
+
+def test_distributor_invariants(dist_system: Dist):
+    d = dist_system
+    with boa.env.anchor():
+        ops = d.operators(OPERATORS)
+        lrt = d.create(ops, [5_000, 3_000, 2_000], fee_bps=50)
+        holders = [d.holder(f"h{i}", lrt, 1_000 * ETHER) for i in range(HOLDERS)]
+        _run(d, lrt, ops, holders)
+
+
+def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
+    class Machine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self._anchor = boa.env.anchor()
+            self._anchor.__enter__()
+            self.requests: list[tuple[int, str, int]] = []
+            self.net_in = dict.fromkeys(holders, 0)
+            self.paid_out = dict.fromkeys(holders, 0)
+            self.slash_loss = 0
+            self.roundings = 0
+            self.rebalancing = False
+
+        def _pending(self) -> int:
+            return sum(lrt.request_value(rid) for rid, _, _ in self.requests)
+
+        @rule(h=st.integers(0, HOLDERS - 1), amount=st.integers(10**6, 50 * ETHER))
+        def deposit(self, h: int, amount: int) -> None:
+            holder = holders[h]
+            fee = (amount * lrt.fee_bps() + 9_999) // 10_000
+            with boa.env.prank(holder):
+                lrt.deposit(amount, holder)
+            self.net_in[holder] += amount - fee
+            self.roundings += OPERATORS
+
+        @rule(h=st.integers(0, HOLDERS - 1), part=st.integers(1, 100))
+        def request(self, h: int, part: int) -> None:
+            holder = holders[h]
+            shares = lrt.balanceOf(holder) * part // 100
+            if self.rebalancing or shares == 0:
+                return
+            with boa.env.prank(holder):
+                rid = lrt.request_redeem(shares)
+            matures = boa.env.evm.patch.timestamp + restaking_fixtures().MIN_DELAY
+            self.requests.append((rid, holder, matures))
+            self.roundings += 2 * OPERATORS
+
+        @precondition(lambda self: self.requests)
+        @rule(wait=st.booleans())
+        def complete(self, wait: bool) -> None:
+            rid, holder, matures = self.requests[0]
+            if not wait and boa.env.evm.patch.timestamp < matures:
+                assert _reverts(lrt.complete_redeem, rid) == "withdrawal delay not passed"
+                return
+            if boa.env.evm.patch.timestamp < matures:
+                d.delay()
+            self.requests.pop(0)
+            self.paid_out[holder] += lrt.complete_redeem(rid)
+            self.roundings += OPERATORS
+
+        @rule(o=st.integers(0, OPERATORS - 1), fraction=st.integers(1, WAD // 2))
+        def slash(self, o: int, fraction: int) -> None:
+            before = lrt.totalAssets() + self._pending()
+            d.slash(ops[o], fraction)
+            self.slash_loss += before - (lrt.totalAssets() + self._pending())
+
+        @rule(weights=WEIGHTS)
+        def rebalance(self, weights: tuple[int, ...]) -> None:
+            if self.rebalancing:
+                d.delay()
+                lrt.finish_rebalance()
+                self.rebalancing = False
+            else:
+                with boa.env.prank(d.manager):
+                    lrt.set_weights(list(weights))
+                    lrt.rebalance()
+                self.rebalancing = lrt.rebalance_pending()
+            self.roundings += 2 * OPERATORS
+
+        @invariant()
+        def conservation(self) -> None:
+            held = lrt.totalAssets() + self._pending() + lrt.total_paid()
+            unexplained = lrt.total_deposited() - lrt.total_fees() - held - self.slash_loss
+            assert 0 <= unexplained <= self.roundings, unexplained
+
+        @invariant()
+        def no_profitable_round_trip(self) -> None:
+            for holder in holders:
+                assert self.paid_out[holder] <= self.net_in[holder]
+
+        @invariant()
+        def max_exits_never_revert(self) -> None:
+            for holder in holders:
+                assert lrt.maxRedeem(holder) <= lrt.balanceOf(holder)
+                assert lrt.maxWithdraw(holder) <= lrt.idle()
+
+        def teardown(self) -> None:
+            self._anchor.__exit__(None, None, None)
+
+    run_state_machine_as_test(Machine, settings=STATEFUL)
