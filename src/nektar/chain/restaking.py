@@ -17,7 +17,10 @@ from eth_utils import keccak
 from py_ecc.bls.g2_primitives import pubkey_to_G1, signature_to_G2
 from py_ecc.optimized_bls12_381 import is_inf, normalize
 
+from nektar.chain.backend import Backend
+from nektar.chain.compiler import compile_contract
 from nektar.chain.contract import Contract
+from nektar.chain.errors import ChainError
 from nektar.chain.types import Receipt
 from nektar.crypto.bls import BLSError
 
@@ -152,3 +155,114 @@ class RestakingVault:
     @staticmethod
     def withdrawal_id(receipt: Receipt) -> int:
         return receipt.event("WithdrawalQueued")["withdrawal_id"]
+
+
+# ------------------------------------------------------------------ distributor vaults (LRTs)
+
+
+class Distributor:
+    """An ERC-4626 distributor vault over wdivETH (contracts/restaking/Distributor.vy):
+    deposits restaked across operators by weight, queued redeems, manager controls."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+
+    @property
+    def address(self) -> str:
+        return self.contract.address
+
+    def deposit(self, holder: LocalAccount, assets: int) -> Receipt:
+        """Deposit approved wdivETH (the deposit fee included) for receipts to `holder`."""
+        return self.contract.transact("deposit", assets, holder.address, sender=holder)
+
+    def request_redeem(self, holder: LocalAccount, shares: int) -> int:
+        """Burn `shares` and queue the holder's slice of every position; returns the id."""
+        receipt = self.contract.transact("request_redeem", shares, sender=holder)
+        return receipt.event("RedeemRequested")["request_id"]
+
+    def complete_redeem(self, caller: LocalAccount, request_id: int) -> Receipt:
+        return self.contract.transact("complete_redeem", request_id, sender=caller)
+
+    def set_weights(self, manager: LocalAccount, weights: list[int]) -> Receipt:
+        return self.contract.transact("set_weights", weights, sender=manager)
+
+    def rebalance(self, manager: LocalAccount) -> Receipt:
+        return self.contract.transact("rebalance", sender=manager)
+
+    def finish_rebalance(self, caller: LocalAccount) -> Receipt:
+        return self.contract.transact("finish_rebalance", sender=caller)
+
+    def total_assets(self) -> int:
+        return self.contract.call("totalAssets")
+
+    def balance_of(self, holder: str) -> int:
+        return self.contract.call("balanceOf", holder)
+
+    def request_value(self, request_id: int) -> int:
+        return self.contract.call("request_value", request_id)
+
+    def account(self, index: int) -> str:
+        """The sub-account restaking with the `index`-th operator."""
+        return self.contract.call("accounts", index)
+
+
+class DistributorFactory:
+    """Creates distributor vaults; the creator is the manager."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+
+    def create(
+        self,
+        manager: LocalAccount,
+        operators: list[str],
+        weights: list[int],
+        fee_bps: int = 0,
+        transferable: bool = True,
+        name: str = "Nektar LRT",
+        symbol: str = "nLRT",
+    ) -> Distributor:
+        receipt = self.contract.transact(
+            "create_distributor",
+            operators,
+            weights,
+            fee_bps,
+            transferable,
+            name,
+            symbol,
+            sender=manager,
+        )
+        address = receipt.event("DistributorCreated")["distributor"]
+        backend = self.contract.backend
+        return Distributor(backend.at(compile_contract("restaking/Distributor.vy"), address))
+
+
+def _blueprint_initcode(bytecode: bytes) -> bytes:
+    """ERC-5202 blueprint (0xFE71 00 + initcode) behind Vyper's 10-byte deploy preamble."""
+    blueprint = b"\xfe\x71\x00" + bytecode
+    size = len(blueprint).to_bytes(2, "big")
+    return b"\x61" + size + b"\x3d\x81\x60\x0a\x3d\x39\xf3" + blueprint
+
+
+def deploy_distributor_factory(
+    backend: Backend, vault: RestakingVault, asset: str, admin: LocalAccount | None = None
+) -> DistributorFactory:
+    """Deploy the Distributor blueprint, the sub-account implementation and the factory over
+    `vault` (a deployed RestakingVault) and `asset` (its wdivETH)."""
+    admin = admin or backend.accounts[0]
+    code = compile_contract("restaking/Distributor.vy").bytecode
+    receipt = backend.transact_raw(
+        admin, None, _blueprint_initcode(code), 0, "deploy Distributor blueprint"
+    )
+    if receipt.contract_address is None:
+        raise ChainError("deploying the Distributor blueprint created no contract")
+    account_impl = backend.deploy(compile_contract("restaking/DistributorAccount.vy"), sender=admin)
+    factory = backend.deploy(
+        compile_contract("restaking/DistributorFactory.vy"),
+        asset,
+        vault.address,
+        receipt.contract_address,
+        account_impl.address,
+        sender=admin,
+    )
+    return DistributorFactory(factory)
