@@ -80,6 +80,9 @@ def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
         @rule(h=st.integers(0, HOLDERS - 1), amount=st.integers(10**6, 50 * ETHER))
         def deposit(self, h: int, amount: int) -> None:
             holder = holders[h]
+            amount = min(amount, d.wdiv.balanceOf(holder))
+            if amount < 10**6:
+                return
             fee = (amount * lrt.fee_bps() + 9_999) // 10_000
             with boa.env.prank(holder):
                 lrt.deposit(amount, holder)
