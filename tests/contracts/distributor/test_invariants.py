@@ -137,7 +137,10 @@ def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
         def conservation(self) -> None:
             held = lrt.totalAssets() + self._pending() + lrt.total_paid()
             unexplained = lrt.total_deposited() - lrt.total_fees() - held - self.slash_loss
-            assert 0 <= unexplained <= self.roundings, unexplained
+            # totalAssets sums per-position values that each round down, so re-splitting
+            # positions (rebalance) can move the sum by a wei either way; real profit is
+            # checked by no_profitable_round_trip.
+            assert abs(unexplained) <= self.roundings, unexplained
 
         @invariant()
         def no_profitable_round_trip(self) -> None:
