@@ -53,4 +53,5 @@ def main(areas: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(BENCH_DIR.parent / "src"))
+    sys.path.insert(0, str(BENCH_DIR.parent / "tests"))  # gas benchmarks reuse test deploy fixtures
     sys.exit(main(sys.argv[1:]))

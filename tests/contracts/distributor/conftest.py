@@ -8,8 +8,6 @@ distributors managed by a named manager.
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,8 @@ from typing import Any
 
 import boa
 import pytest
+
+from support import load_conftest
 
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACTS = ROOT / "contracts" / "restaking"
@@ -27,16 +27,7 @@ BPS = 10_000
 
 def restaking_fixtures() -> Any:
     """tests/contracts/restaking/conftest.py, loaded by path (test folders are not packages)."""
-    name = "restaking_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "tests" / "contracts" / "restaking" / "conftest.py"
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_conftest("contracts/restaking")
 
 
 @functools.cache

@@ -11,8 +11,6 @@ logs, and a three-member oracle committee. The gas benchmark loads this module b
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,7 @@ from eth_utils import to_checksum_address
 from nektar.chain.diva_ops import Registration, Report, node_key_binding, play_cluster
 from nektar.chain.selection import OperatorSlot
 from nektar.crypto.node_key import NodeKey
+from support import load_conftest
 
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACTS = ROOT / "contracts"
@@ -38,16 +37,7 @@ PROPOSED, REGISTERED, ACTIVATED, EXITING, WITHDRAWN, FAILED = range(1, 7)
 
 def _lst_module() -> Any:
     """The LST test fixtures, loaded by path (test directories are not packages)."""
-    name = "diva_lst_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "tests" / "contracts" / "diva" / "conftest.py"
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_conftest("contracts/diva")
 
 
 @functools.cache

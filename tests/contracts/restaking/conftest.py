@@ -11,8 +11,6 @@ benchmark load this module by path.
 from __future__ import annotations
 
 import functools
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 
 from nektar.chain.restaking import g1_uncompressed, g2_uncompressed
 from nektar.crypto import bls
+from support import load_conftest
 
 ROOT = Path(__file__).resolve().parents[3]
 CONTRACTS = ROOT / "contracts"
@@ -39,16 +38,7 @@ BURN = "0x000000000000000000000000000000000000dEaD"
 
 def _ops_module() -> Any:
     """The Diva operator fixtures, loaded by path (test directories are not packages)."""
-    name = "diva_ops_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, ROOT / "tests" / "contracts" / "diva_ops" / "conftest.py"
-        )
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_conftest("contracts/diva_ops")
 
 
 @functools.cache
