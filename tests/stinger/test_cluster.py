@@ -92,6 +92,7 @@ def test_blocks_proposed_by_the_cluster(devnet: Devnet) -> None:
     assert devnet.cluster_proposals()
 
 
+@pytest.mark.timing
 def test_sync_committee_messages_and_contributions(devnet: Devnet) -> None:
     assert devnet.cluster_sync_blocks()
     with urllib.request.urlopen(devnet.api_url(devnet.operators[0]) + "/metrics") as response:
@@ -100,6 +101,7 @@ def test_sync_committee_messages_and_contributions(devnet: Devnet) -> None:
     assert found and float(found.group(1)) > 0
 
 
+@pytest.mark.timing
 def test_voluntary_exit_signed_by_three_operators(devnet: Devnet) -> None:
     pubkey = "0x" + devnet.pubkeys[0].hex()
     index = devnet.cluster_indices()[0]
