@@ -1,0 +1,369 @@
+"""The restaking chapters of the live devnet, after the base layer, on the same anvil chain and
+through `nektar.chain` only (the same code runs on any backend; `tests/devnet` runs it on a
+bare anvil).
+
+1. `restake`: the upper layer is deployed (RestakingVault, NetworkRegistry, DistributorFactory)
+   with devnet delays of seconds; a restaker stakes ETH → divETH → wdivETH, deposits it in the
+   RestakingVault and delegates to operator 1; a distributor vault spreads a holder's deposit
+   over operators 1–3 by weight.
+2. `network_rewards`: a network registers (its reward token: a snekmate ERC-20 deployed here),
+   the operators set a commission, opt in and allocate; once the allocation delay has passed
+   the network funds an epoch; the restaker claims its rewards, the operators their commission.
+3. `slashing`: the network's slasher requests a slash of operator 1 and its resolver vetoes it
+   (the reservation comes back to the last wei); then anyone proves an equivocation by
+   operator 1's registered BLS task key (two conflicting messages signed with
+   `nektar.crypto.bls`) and the network's maximum fraction is slashed at once.
+
+Every step checks real outcomes against the contracts' rules (split by allocated stake,
+commission, per-share rewards, slashed amounts rounded up) and raises `DevnetError` naming the
+first mismatch. `sheet` records everyone's balances after each chapter for the summary.
+
+Why delays of seconds instead of anvil's `evm_increaseTime`: anvil's `block.timestamp` is the
+base layer's oracle frame clock, kept on wall time by the devnet; jumping it would put the
+chain hours ahead of the beacon chain the nodes report on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from nektar.chain.backend import Backend
+from nektar.chain.compiler import compile_contract
+from nektar.chain.contract import Contract
+from nektar.chain.diva_ops import DivaSystem
+from nektar.chain.marketplace import (
+    WAD,
+    NetworkRegistry,
+    Terms,
+    UpperLayer,
+    deploy_upper_layer,
+)
+from nektar.chain.restaking import Distributor, RestakingVault, deploy_distributor_factory
+from nektar.crypto import bls
+from nektar.devnet.processes import DevnetError
+
+ETH = 10**18
+ALLOCATION_DELAY = 3  # seconds: an allocation increase takes effect this long after
+TERMS_DELAY = 3
+MIN_WITHDRAWAL_DELAY = 5
+UNBONDING = 10
+VETO_WINDOW = 5
+RESTAKE = 10 * ETH  # the restaker's ETH, staked then restaked with operator 1
+LRT_DEPOSIT = 12 * ETH  # the distributor holder's ETH
+LRT_WEIGHTS = (5_000, 3_000, 2_000)  # bps over operators 1–3
+ALLOCATIONS = (WAD // 2, WAD * 2 // 5, WAD * 3 // 10)  # of each operator's stake, to the network
+MAX_SLASH = WAD // 5
+VETOED_FRACTION = WAD // 10
+COMMISSION_BPS = 1_000
+EPOCH_REWARD = 1_000 * ETH
+TASK = keccak(b"devnet oracle task #1")  # first 32 bytes of a task message: its id
+
+
+@dataclass
+class BalanceSheet:
+    """Balances per party after each chapter: `rows[(party, item)]` lines up with `stages`."""
+
+    stages: list[str] = field(default_factory=list)
+    rows: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+
+    def record(self, stage: str, values: dict[tuple[str, str], int]) -> None:
+        for key, value in values.items():
+            self.rows.setdefault(key, [0] * len(self.stages)).append(value)
+        self.stages.append(stage)
+        for row in self.rows.values():
+            row.extend([0] * (len(self.stages) - len(row)))
+
+
+def _check(ok: bool, what: str) -> None:
+    if not ok:
+        raise DevnetError(f"restaking: {what}")
+
+
+def _near(actual: int, expected: int, tolerance: int, what: str) -> None:
+    _check(
+        abs(actual - expected) <= tolerance,
+        f"{what}: {actual} wei, expected {expected} (± {tolerance})",
+    )
+
+
+def _ceil_portion(free: int, fraction: int) -> int:
+    """The vault's slash amount: `fraction` (WAD) of the free stake, rounded up."""
+    return min(free, (free * fraction + WAD - 1) // WAD)
+
+
+class RestakingDemo:
+    """The restaking chapters on a deployed Diva system whose `operators` are registered."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        system: DivaSystem,
+        admin: LocalAccount,
+        operators: Sequence[LocalAccount],
+        log: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        if len(operators) < len(LRT_WEIGHTS):
+            raise DevnetError(f"the restaking chapters need {len(LRT_WEIGHTS)} operators")
+        self.backend, self.system, self.admin, self.log = backend, system, admin, log
+        self.operators = list(operators[: len(LRT_WEIGHTS)])
+        self.wdiv = system.lst.wrapper
+        self.restaker = backend.new_account(RESTAKE + ETH)
+        self.holder = backend.new_account(LRT_DEPOSIT + ETH)
+        self.manager, self.network, self.slasher, self.resolver, self.prover = (
+            backend.new_account(ETH) for _ in range(5)
+        )
+        self.sheet = BalanceSheet()
+        self.upper: UpperLayer | None = None
+        self.lrt: Distributor | None = None
+        self.token: Contract | None = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def vault(self) -> RestakingVault:
+        assert self.upper is not None, "restake() first"
+        return self.upper.vault
+
+    @property
+    def registry(self) -> NetworkRegistry:
+        assert self.upper is not None, "restake() first"
+        return self.upper.registry
+
+    def _wrap_eth(self, who: LocalAccount, amount: int) -> int:
+        """Stake `amount` ETH in the pool and wrap the divETH; returns the wdivETH received."""
+        lst = self.system.lst
+        lst.pool.deposit(who, amount)
+        div_eth = lst.token.balance_of(who.address)
+        lst.token.approve(who, self.wdiv.address, div_eth)
+        before = self.wdiv.balance_of(who.address)
+        self.wdiv.wrap(who, div_eth)
+        return self.wdiv.balance_of(who.address) - before
+
+    def _token_balance(self, who: str) -> int:
+        return 0 if self.token is None else self.token.call("balanceOf", who)
+
+    def wait_chain_time(self, timestamp: int) -> None:
+        """Wait until the chain's latest block is at least `timestamp` (wall time: the devnet
+        mines a block each slot; on a bare node a no-op transfer mines one)."""
+        deadline = time.monotonic() + (timestamp - time.time()) + 30
+        while self.backend.timestamp() < timestamp:
+            if time.monotonic() > deadline:
+                raise DevnetError(f"the chain's clock did not reach {timestamp}")
+            if time.time() >= timestamp:
+                self.backend.send_eth(self.prover, self.prover.address, 0)
+            else:
+                time.sleep(min(0.25, max(0.0, timestamp - time.time())))
+
+    def snapshot(self, stage: str) -> None:
+        values: dict[tuple[str, str], int] = {
+            ("restaker", "restaked (wdivETH)"): self.vault.value_of(self.restaker.address),
+            ("restaker", "rewards (RWD)"): self._token_balance(self.restaker.address),
+        }
+        if self.lrt is not None:
+            shares = self.lrt.balance_of(self.holder.address)
+            values[("LRT holder", "receipts' value (wdivETH)")] = self.lrt.contract.call(
+                "convertToAssets", shares
+            )
+            values[("LRT vault", "total assets (wdivETH)")] = self.lrt.total_assets()
+        for i, op in enumerate(self.operators, start=1):
+            values[(f"operator {i}", "delegated stake (wdivETH)")] = self.vault.stake(op.address)
+            values[(f"operator {i}", "commission (RWD)")] = self._token_balance(op.address)
+        values[("network", "reward token (RWD)")] = self._token_balance(self.network.address)
+        values[("network", "slashed stake received (wdivETH)")] = self.wdiv.balance_of(
+            self.network.address
+        )
+        self.sheet.record(stage, values)
+
+    # ------------------------------------------------------------------ chapters
+    def restake(self) -> str:
+        """Deploy the upper layer; restake with one operator and through a distributor."""
+        self.upper = deploy_upper_layer(
+            self.system,
+            self.admin,
+            min_withdrawal_delay=MIN_WITHDRAWAL_DELAY,
+            allocation_delay=ALLOCATION_DELAY,
+            terms_delay=TERMS_DELAY,
+        )
+        factory = deploy_distributor_factory(self.backend, self.vault, self.wdiv.address)
+        self.log(f"RestakingVault {self.vault.address}, NetworkRegistry {self.registry.address}")
+
+        op1 = self.operators[0].address
+        amount = self._wrap_eth(self.restaker, RESTAKE)
+        self.wdiv.contract.transact("approve", self.vault.address, amount, sender=self.restaker)
+        self.vault.deposit(self.restaker, amount, op1)
+        value = self.vault.value_of(self.restaker.address)
+        _check(self.vault.delegated_to(self.restaker.address) == op1, "delegation not recorded")
+        _near(value, amount, 1, "the restaker's restaked value")
+        self.log(f"restaker: {RESTAKE // ETH} ETH → {amount / ETH:.6f} wdivETH, delegated to op 1")
+
+        addresses = [op.address for op in self.operators]
+        self.lrt = lrt = factory.create(self.manager, addresses, list(LRT_WEIGHTS))
+        deposit = self._wrap_eth(self.holder, LRT_DEPOSIT)
+        self.wdiv.contract.transact("approve", lrt.address, deposit, sender=self.holder)
+        lrt.deposit(self.holder, deposit)
+        spread = [self.vault.value_of(lrt.account(i)) for i in range(len(addresses))]
+        expected = [deposit * w // 10_000 for w in LRT_WEIGHTS[:-1]]
+        expected.append(deposit - sum(expected))
+        for i, (got, want) in enumerate(zip(spread, expected, strict=True), start=1):
+            _near(got, want, 1, f"the distributor's position with operator {i}")
+        _near(lrt.total_assets(), deposit, len(addresses), "the distributor's total assets")
+        self.log(
+            "distributor: "
+            + ", ".join(f"op {i} {v / ETH:.4f}" for i, v in enumerate(spread, start=1))
+            + " wdivETH"
+        )
+        self.snapshot("restaked")
+        return (
+            f"restaker {amount / ETH:.4f} wdivETH → op 1; distributor "
+            f"{deposit / ETH:.4f} wdivETH over ops 1–3 "
+            f"({'/'.join(f'{w // 100}' for w in LRT_WEIGHTS)} %)"
+        )
+
+    def network_rewards(self) -> str:
+        """Register the network, opt in and allocate, fund an epoch, claim everything."""
+        net = self.network
+        self.token = token = self.backend.deploy(
+            compile_contract("devnet/RewardToken.vy"), "Devnet network reward", "RWD", sender=net
+        )
+        token.transact("mint", net.address, EPOCH_REWARD, sender=net)
+        token.transact("approve", self.registry.address, EPOCH_REWARD, sender=net)
+        terms = Terms(
+            accepted_assets=(to_checksum_address(self.wdiv.address),),
+            min_stake=0,
+            max_operators=8,
+            max_slash=MAX_SLASH,
+            unbonding=UNBONDING,
+            veto_window=VETO_WINDOW,
+            slasher=self.slasher.address,
+            resolver=self.resolver.address,
+            slash_to_network=True,
+            metadata_uri="https://oracle-network.devnet",
+        )
+        self.registry.register_network(net, terms, token.address)
+        for op, fraction in zip(self.operators, ALLOCATIONS, strict=True):
+            self.vault.set_commission(op, COMMISSION_BPS)
+            self.registry.opt_in(op, net.address)
+            self.registry.allocate(op, net.address, fraction)
+        self.log(f"network registered (RWD {token.address}); ops 1–3 opted in and allocated")
+        self.wait_chain_time(self.backend.timestamp() + ALLOCATION_DELAY)
+        allocated = [self.registry.allocation(net.address, op.address) for op in self.operators]
+        _check(allocated == list(ALLOCATIONS), f"allocations in force {allocated}")
+
+        # the split the contracts promise: by allocated stake, commission, then per share
+        weights = [
+            a * self.vault.stake(op.address) // WAD
+            for op, a in zip(self.operators, allocated, strict=True)
+        ]
+        amounts = [EPOCH_REWARD * w // sum(weights) for w in weights]
+        self.registry.fund_epoch(net, EPOCH_REWARD)
+        self.log(f"network funds an epoch: {EPOCH_REWARD // ETH} RWD")
+
+        paid = 0
+        for i, (op, amount) in enumerate(zip(self.operators, amounts, strict=True), start=1):
+            self.vault.claim_commission(op, token.address)
+            got = self._token_balance(op.address)
+            _check(got == amount * COMMISSION_BPS // 10_000, f"operator {i} commission {got}")
+            paid += got
+        op1 = self.operators[0].address
+        rest = amounts[0] - amounts[0] * COMMISSION_BPS // 10_000
+        share = self.vault.shares(self.restaker.address)
+        pool_shares = self.vault.active_pool(op1).shares
+        generation = self.vault.generation(net.address, op1)
+        self.vault.claim(self.restaker, token.address, net.address, op1, generation)
+        got = self._token_balance(self.restaker.address)
+        _near(got, rest * share // pool_shares, 1, "the restaker's rewards")
+        paid += got
+        owed_lrt = self._lrt_claimable(rest, pool_shares, amounts)
+        self.snapshot("rewards claimed")
+        return (
+            f"{EPOCH_REWARD // ETH} RWD split by allocated stake "
+            f"{'/'.join(f'{a / ETH:.1f}' for a in amounts)}; claimed {paid / ETH:.4f} "
+            f"(restaker {got / ETH:.4f}, commission 10%), distributor owed {owed_lrt / ETH:.4f}"
+        )
+
+    def _lrt_claimable(self, rest_op1: int, pool_shares_op1: int, amounts: list[int]) -> int:
+        """What the distributor's sub-accounts may claim (checked against the split)."""
+        assert self.lrt is not None and self.token is not None
+        total = 0
+        for i, op in enumerate(self.operators):
+            account = self.lrt.account(i)
+            generation = self.vault.generation(self.network.address, op.address)
+            owed = self.vault.claimable(
+                self.token.address, self.network.address, op.address, generation, account
+            )
+            rest = amounts[i] - amounts[i] * COMMISSION_BPS // 10_000
+            pool = pool_shares_op1 if i == 0 else self.vault.active_pool(op.address).shares
+            expected = rest * self.vault.shares(account) // pool
+            _near(owed, expected, 1, f"the distributor's rewards with operator {i + 1}")
+            total += owed
+        _check(rest_op1 > 0, "operator 1 earned no rewards")
+        return total
+
+    def slashing(self) -> str:
+        """A vetoed slash request, then an equivocation proof slashing at once."""
+        net, op1 = self.network, self.operators[0].address
+        assert self.lrt is not None
+        before = self.vault.value_of(self.restaker.address)
+        stake = self.vault.stake(op1)
+        alloc = self.registry.allocation(net.address, op1)
+        reserved = _ceil_portion(stake, VETOED_FRACTION * alloc // WAD)
+        request = self.registry.request_slash(
+            self.slasher, op1, VETOED_FRACTION, keccak(b"disputed task result")
+        )
+        during = self.vault.value_of(self.restaker.address)
+        _check(self.vault.stake(op1) == stake - reserved, "slash request reserved the wrong amount")
+        _check(during < before, "a pending slash left the restaker's value unchanged")
+        self.registry.veto_slash(self.resolver, request)
+        after_veto = self.vault.value_of(self.restaker.address)
+        _check(after_veto == before, f"the veto did not restore the value ({after_veto})")
+        _check(self.vault.stake(op1) == stake, "the veto did not restore operator 1's stake")
+        self.log(
+            f"slash request #{request} ({reserved / ETH:.4f} wdivETH reserved) vetoed by the "
+            "resolver: nothing lost"
+        )
+
+        sk = bls.keygen(keccak(b"operator 1 task key"))
+        self.registry.register_bls_key(net, op1, bls.sk_to_pk(sk))
+        message_a, message_b = TASK + b"price=3150", TASK + b"price=3999"
+        lrt_before, received_before = self.lrt.total_assets(), self.wdiv.balance_of(net.address)
+        others = [self.vault.stake(op.address) for op in self.operators[1:]]
+        share = self.vault.shares(self.restaker.address)
+        pool_shares = self.vault.active_pool(op1).shares
+        lrt_share = self.vault.shares(self.lrt.account(0))
+        expected = _ceil_portion(stake, MAX_SLASH * alloc // WAD)
+        receipt = self.registry.slash_equivocation(
+            self.prover,
+            net.address,
+            op1,
+            message_a,
+            bls.sign(sk, message_a),
+            message_b,
+            bls.sign(sk, message_b),
+        )
+        amount = receipt.event("EquivocationSlashed")["amount"]
+        _check(amount == expected, f"equivocation slashed {amount}, expected {expected}")
+        received = self.wdiv.balance_of(net.address) - received_before
+        _check(received == amount, f"the network received {received} of {amount} slashed")
+        _check(self.vault.stake(op1) == stake - amount, "operator 1's stake after the slash")
+        _check(
+            [self.vault.stake(op.address) for op in self.operators[1:]] == others,
+            "the slash touched other operators",
+        )
+        lost = before - self.vault.value_of(self.restaker.address)
+        _near(lost, amount * share // pool_shares, 2, "the restaker's loss")
+        lrt_lost = lrt_before - self.lrt.total_assets()
+        _near(lrt_lost, amount * lrt_share // pool_shares, 2, "the distributor's loss")
+        self.log(
+            f"equivocation proven (task {TASK.hex()[:8]}…): {amount / ETH:.4f} wdivETH slashed "
+            "to the network, no veto"
+        )
+        self.snapshot("slashed")
+        return (
+            f"request #{request} vetoed (−0); equivocation: {amount / ETH:.4f} wdivETH "
+            f"(= {MAX_SLASH * alloc // WAD / WAD:.0%} of op 1), restaker −{lost / ETH:.4f}, "
+            f"distributor −{lrt_lost / ETH:.4f}"
+        )
