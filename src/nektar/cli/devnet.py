@@ -23,6 +23,7 @@ from rich.table import Table
 from nektar.cli.main import app
 from nektar.devnet.network import Network
 from nektar.devnet.processes import DevnetError
+from nektar.devnet.restaking_demo import BalanceSheet
 from nektar.devnet.scenario import Monitor, Progress, Scenario, new_progress
 
 devnet_app = typer.Typer(help="The live local network (anvil, beacon chain, Stinger nodes).")
@@ -95,6 +96,22 @@ def summary(progress: Progress) -> Table:
     return table
 
 
+def balance_table(sheet: BalanceSheet) -> Table:
+    """The restaking chapters' balances after each stage (token units, 18 decimals)."""
+    table = Table(title="Restaking balances (after each chapter)")
+    for column in ("party", "balance", *sheet.stages, "change"):
+        table.add_column(column, justify="left" if column in ("party", "balance") else "right")
+    for (party, item), values in sheet.rows.items():
+        change = values[-1] - values[0]
+        table.add_row(
+            party,
+            item,
+            *(f"{v / 10**18:,.6f}" for v in values),
+            f"{'+' if change >= 0 else '-'}{abs(change) / 10**18:,.6f}",
+        )
+    return table
+
+
 def run_network_demo(console: Console, run_dir: Path | None) -> int:
     """Bring the network up, run the scenario in a live view, tear down; the exit status."""
     run_dir = run_dir or Path(tempfile.mkdtemp(prefix="nektar-devnet-"))
@@ -135,6 +152,8 @@ def run_network_demo(console: Console, run_dir: Path | None) -> int:
                 chapter.state = "failed"
         net.stop()
     console.print(summary(progress))
+    if progress.balances is not None and progress.balances.stages:
+        console.print(balance_table(progress.balances))
     if failure:
         console.print(f"[bold red]devnet failed:[/bold red] {failure}", highlight=False)
         console.print(f"logs: {run_dir / 'logs'}")

@@ -172,7 +172,9 @@ class RestakingDemo:
         for i, op in enumerate(self.operators, start=1):
             values[(f"operator {i}", "delegated stake (wdivETH)")] = self.vault.stake(op.address)
             values[(f"operator {i}", "commission (RWD)")] = self._token_balance(op.address)
-        values[("network", "reward token (RWD)")] = self._token_balance(self.network.address)
+        values[("RestakingVault", "rewards not yet claimed (RWD)")] = self._token_balance(
+            self.vault.address
+        )
         values[("network", "slashed stake received (wdivETH)")] = self.wdiv.balance_of(
             self.network.address
         )

@@ -13,7 +13,9 @@ Chapters, in order; each one ends with a check that raises `DevnetError` naming 
 5. the oracle reports rewards: the divETH rate rises and operators are credited their 10%;
 6. one node is killed: the validators keep attesting; it restarts and catches up;
 7. a withdrawal request the buffer cannot pay makes the oracle name a validator to exit; its
-   cluster signs the voluntary exit; the beacon chain pays the vault; the staker claims.
+   cluster signs the voluntary exit; the beacon chain pays the vault; the staker claims;
+8. restaking on the same chain (`restaking_demo`): restake and delegate, a distributor over
+   three operators, a network's rewards claimed by all, a vetoed slash and an equivocation.
 
 `Progress` is what the live view shows; `Monitor` refreshes its beacon and node parts.
 """
@@ -41,6 +43,7 @@ from nektar.devnet.committee import (
 )
 from nektar.devnet.network import ETH, Network, Operator, post_json
 from nektar.devnet.processes import DevnetError, wait_for
+from nektar.devnet.restaking_demo import BalanceSheet, RestakingDemo
 from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_definition
 
 STAKES = (("alice", 50 * ETH), ("bob", 30 * ETH), ("carol", 16 * ETH))
@@ -74,6 +77,7 @@ class Progress:
     operator_rewards: dict[int, int] = field(default_factory=dict)
     figures: dict[str, str] = field(default_factory=dict)
     dkg_by: str = ""
+    balances: BalanceSheet | None = None  # the restaking chapters' balances per stage
 
     def log(self, line: str) -> None:
         self.events.append(f"slot {self.slot}: {line}")
@@ -91,6 +95,9 @@ CHAPTERS = (
     "one node killed, validators keep attesting",
     "node restarted, catches up",
     "withdrawal: exit, ETH back to the staker",
+    "restaking: restake + delegate, distributor over 3 operators",
+    "network: opt-in, allocation, rewards funded and claimed",
+    "slashing: vetoed request, equivocation proof (BLS)",
 )
 
 
@@ -254,6 +261,22 @@ class Scenario:
         self.chapter(7, self.node_down)
         self.chapter(8, self.node_restart)
         self.chapter(9, self.withdrawal)
+        self.restaking(10)
+
+    def restaking(self, first: int) -> None:
+        """The restaking chapters (`restaking_demo`) on the same chain, operators and pool."""
+        accounts = [op.account for op in self.net.operators]
+        demo = RestakingDemo(self.backend, self.system, self.net.admin, accounts, self.progress.log)
+        self.progress.balances = demo.sheet
+
+        def shown(step: Callable[[], str]) -> Callable[[Chapter], None]:
+            def run(chapter: Chapter) -> None:
+                chapter.detail = step()
+
+            return run
+
+        for index, step in enumerate((demo.restake, demo.network_rewards, demo.slashing)):
+            self.chapter(first + index, shown(step))
 
     def stake_and_propose(self, chapter: Chapter) -> None:
         pool = self.system.lst.pool
