@@ -11,8 +11,6 @@ the frame. `submit_100` applies a report for 100 active validators: rewards spli
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +33,11 @@ GOALS: dict[str, int | None] = {
 PER_MEMBER_GOAL = 12_000
 
 
-def _load(name: str, path: Path) -> Any:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 def measure() -> tuple[dict[str, int], dict[str, int]]:
-    fx = _load("diva_ops_conftest", ROOT / "tests" / "contracts" / "diva_ops" / "conftest.py")
-    tx_gas = _load("bench_gas_lst", ROOT / "bench" / "bench_gas_lst.py").tx_gas
+    from bench_gas_lst import tx_gas
+    from support import load_conftest
+
+    fx = load_conftest("contracts/diva_ops")
     from nektar.chain.diva_ops import node_key_binding
     from nektar.chain.selection import Performance
     from nektar.crypto.node_key import NodeKey

@@ -9,8 +9,6 @@ sender, the called contract and the precompiles are pre-warmed, as in a real tra
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +31,9 @@ ETHER = 10**18
 
 def _fixtures() -> Any:
     """The test suite's deploy helper, so the benchmark measures the same wiring."""
-    path = ROOT / "tests" / "contracts" / "diva" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("diva_lst_conftest", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    from support import load_conftest
+
+    return load_conftest("contracts/diva")
 
 
 def tx_gas(contract: Any, function: str, *args: Any, sender: str, value: int = 0) -> int:
