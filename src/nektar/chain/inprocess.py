@@ -16,6 +16,7 @@ from eth.exceptions import Revert
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_canonical_address, to_checksum_address
 
+from nektar.chain.accounts import sign_dynamic_fee_tx
 from nektar.chain.backend import (
     DEFAULT_CHAIN_ID,
     DEV_ACCOUNT_COUNT,
@@ -65,19 +66,17 @@ class InProcessBackend(Backend):
         self, sender: LocalAccount, to: str | None, data: bytes, value: int, action: str
     ) -> Receipt:
         state = self._vm.state
-        fields = {
-            "type": 2,
-            "chainId": self.chain_id,
-            "nonce": state.get_nonce(to_canonical_address(sender.address)),
-            "maxFeePerGas": 0,
-            "maxPriorityFeePerGas": 0,
-            "gas": TX_GAS_LIMIT,
-            "value": value,
-            "data": data,
-        }
-        if to is not None:
-            fields["to"] = to
-        raw = bytes(sender.sign_transaction(fields).raw_transaction)
+        raw = sign_dynamic_fee_tx(
+            sender,
+            chain_id=self.chain_id,
+            nonce=state.get_nonce(to_canonical_address(sender.address)),
+            max_fee=0,
+            tip=0,
+            gas=TX_GAS_LIMIT,
+            value=value,
+            data=data,
+            to=to,
+        )
         transaction = self._vm.get_transaction_builder().decode(raw)
 
         number, timestamp = self._latest_number + 1, self._latest_timestamp + 1

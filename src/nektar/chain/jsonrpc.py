@@ -17,6 +17,7 @@ from eth_utils import keccak, to_checksum_address
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
+from nektar.chain.accounts import sign_dynamic_fee_tx
 from nektar.chain.backend import DEV_ACCOUNT_COUNT, DEV_BALANCE, Backend, dev_accounts
 from nektar.chain.errors import NodeError, TransactionReverted
 from nektar.chain.types import Log, Receipt
@@ -103,19 +104,17 @@ class JsonRpcBackend(Backend):
         tip = self.priority_fee
         if tip is None:
             tip = int(self._rpc("eth_maxPriorityFeePerGas", []), 16)
-        fields: dict[str, Any] = {
-            "type": 2,
-            "chainId": self.chain_id,
-            "nonce": int(self._rpc("eth_getTransactionCount", [sender.address, "pending"]), 16),
-            "maxFeePerGas": 2 * base_fee + tip,
-            "maxPriorityFeePerGas": tip,
-            "gas": gas,
-            "value": value,
-            "data": data,
-        }
-        if to is not None:
-            fields["to"] = to
-        raw = bytes(sender.sign_transaction(fields).raw_transaction)
+        raw = sign_dynamic_fee_tx(
+            sender,
+            chain_id=self.chain_id,
+            nonce=int(self._rpc("eth_getTransactionCount", [sender.address, "pending"]), 16),
+            max_fee=2 * base_fee + tip,
+            tip=tip,
+            gas=gas,
+            value=value,
+            data=data,
+            to=to,
+        )
         sent = self._request("eth_sendRawTransaction", ["0x" + raw.hex()])
         if "error" in sent:
             self._raise_for(sent["error"], action)
