@@ -34,7 +34,9 @@ def test_restaking_chapters_on_anvil() -> None:
         sheet = demo.sheet
         assert sheet.stages == ["restaked", "rewards claimed", "slashed"]
         restaked = sheet.rows[("restaker", "restaked (wdivETH)")]
-        assert restaked[0] == restaked[1] > restaked[2] > 0
+        assert restaked[0] == restaked[1] > 2 * restaked[2] > 0  # half withdrawn, slashed
+        withdrawn = sheet.rows[("restaker", "withdrawn (wdivETH)")]
+        assert withdrawn[:2] == [0, 0] and 0 < withdrawn[2] < restaked[0] // 2
         slashed = sheet.rows[("network", "slashed stake received (wdivETH)")]
         assert slashed[:2] == [0, 0] and slashed[2] > 0
         assert sheet.rows[("operator 1", "commission (RWD)")][1] > 0

@@ -9,10 +9,12 @@ bare anvil).
 2. `network_rewards`: a network registers (its reward token: a snekmate ERC-20 deployed here),
    the operators set a commission, opt in and allocate; once the allocation delay has passed
    the network funds an epoch; the restaker claims its rewards, the operators their commission.
-3. `slashing`: the network's slasher requests a slash of operator 1 and its resolver vetoes it
-   (the reservation comes back to the last wei); then anyone proves an equivocation by
-   operator 1's registered BLS task key (two conflicting messages signed with
-   `nektar.crypto.bls`) and the network's maximum fraction is slashed at once.
+3. `slashing`: the restaker queues half its stake for withdrawal; the network's slasher
+   requests a slash of operator 1 and its resolver vetoes it (the reservation, active and
+   queued, comes back to the last wei); then anyone proves an equivocation by operator 1's
+   registered BLS task key (two conflicting messages signed with `nektar.crypto.bls`) and the
+   network's maximum fraction is slashed at once, queued stake included; after the unbonding
+   period the withdrawal completes at its slashed value.
 
 Every step checks real outcomes against the contracts' rules (split by allocated stake,
 commission, per-share rewards, slashed amounts rounded up) and raises `DevnetError` naming the
@@ -48,11 +50,11 @@ from nektar.crypto import bls
 from nektar.devnet.processes import DevnetError
 
 ETH = 10**18
-ALLOCATION_DELAY = 3  # seconds: an allocation increase takes effect this long after
+ALLOCATION_DELAY = 2  # seconds: an allocation increase takes effect this long after
 TERMS_DELAY = 3
-MIN_WITHDRAWAL_DELAY = 5
-UNBONDING = 10
-VETO_WINDOW = 5
+MIN_WITHDRAWAL_DELAY = 2
+UNBONDING = 4
+VETO_WINDOW = 3
 RESTAKE = 10 * ETH  # the restaker's ETH, staked then restaked with operator 1
 LRT_DEPOSIT = 12 * ETH  # the distributor holder's ETH
 LRT_WEIGHTS = (5_000, 3_000, 2_000)  # bps over operators 1–3
@@ -161,6 +163,7 @@ class RestakingDemo:
     def snapshot(self, stage: str) -> None:
         values: dict[tuple[str, str], int] = {
             ("restaker", "restaked (wdivETH)"): self.vault.value_of(self.restaker.address),
+            ("restaker", "withdrawn (wdivETH)"): self.wdiv.balance_of(self.restaker.address),
             ("restaker", "rewards (RWD)"): self._token_balance(self.restaker.address),
         }
         if self.lrt is not None:
@@ -305,23 +308,41 @@ class RestakingDemo:
         _check(rest_op1 > 0, "operator 1 earned no rewards")
         return total
 
+    def _free_stake(self, operator: str) -> tuple[int, int]:
+        """(active, queued) stake of `operator` not reserved by pending slashes."""
+        active = self.vault.active_pool(operator)
+        free_active = active.assets - active.reserved
+        return free_active, self.vault.stake(operator) - free_active
+
     def slashing(self) -> str:
-        """A vetoed slash request, then an equivocation proof slashing at once."""
+        """The restaker queues half its stake; a slash request is vetoed; an equivocation
+        proof slashes active and queued stake alike; the withdrawal completes, slashed."""
         net, op1 = self.network, self.operators[0].address
         assert self.lrt is not None
-        before = self.vault.value_of(self.restaker.address)
-        stake = self.vault.stake(op1)
-        alloc = self.registry.allocation(net.address, op1)
-        reserved = _ceil_portion(stake, VETOED_FRACTION * alloc // WAD)
+        queued = self.vault.withdrawal_id(
+            self.vault.queue_withdrawal(
+                self.restaker, self.vault.shares(self.restaker.address) // 2
+            )
+        )
+        completable_at = self.vault.withdrawal(queued).completable_at
+        values = self._restaker_values(queued)
+        stake, alloc = self.vault.stake(op1), self.registry.allocation(net.address, op1)
+        self.log(f"restaker queues half its stake (withdrawal #{queued}, unbonding {UNBONDING} s)")
+
+        fraction = VETOED_FRACTION * alloc // WAD
+        expected = sum(_ceil_portion(free, fraction) for free in self._free_stake(op1))
         request = self.registry.request_slash(
             self.slasher, op1, VETOED_FRACTION, keccak(b"disputed task result")
         )
-        during = self.vault.value_of(self.restaker.address)
-        _check(self.vault.stake(op1) == stake - reserved, "slash request reserved the wrong amount")
-        _check(during < before, "a pending slash left the restaker's value unchanged")
+        reserved = stake - self.vault.stake(op1)
+        _check(reserved == expected, f"the slash request reserved {reserved}, not {expected}")
+        during = self._restaker_values(queued)
+        _check(
+            all(d < v for d, v in zip(during, values, strict=True)),
+            "a pending slash left the restaker's active or queued value unchanged",
+        )
         self.registry.veto_slash(self.resolver, request)
-        after_veto = self.vault.value_of(self.restaker.address)
-        _check(after_veto == before, f"the veto did not restore the value ({after_veto})")
+        _check(self._restaker_values(queued) == values, "the veto did not restore every value")
         _check(self.vault.stake(op1) == stake, "the veto did not restore operator 1's stake")
         self.log(
             f"slash request #{request} ({reserved / ETH:.4f} wdivETH reserved) vetoed by the "
@@ -333,10 +354,13 @@ class RestakingDemo:
         message_a, message_b = TASK + b"price=3150", TASK + b"price=3999"
         lrt_before, received_before = self.lrt.total_assets(), self.wdiv.balance_of(net.address)
         others = [self.vault.stake(op.address) for op in self.operators[1:]]
-        share = self.vault.shares(self.restaker.address)
+        free_active, free_queued = self._free_stake(op1)
+        fraction = MAX_SLASH * alloc // WAD
+        from_active = _ceil_portion(free_active, fraction)
+        from_queue = _ceil_portion(free_queued, fraction)
         pool_shares = self.vault.active_pool(op1).shares
+        share = self.vault.shares(self.restaker.address)
         lrt_share = self.vault.shares(self.lrt.account(0))
-        expected = _ceil_portion(stake, MAX_SLASH * alloc // WAD)
         receipt = self.registry.slash_equivocation(
             self.prover,
             net.address,
@@ -347,7 +371,10 @@ class RestakingDemo:
             bls.sign(sk, message_b),
         )
         amount = receipt.event("EquivocationSlashed")["amount"]
-        _check(amount == expected, f"equivocation slashed {amount}, expected {expected}")
+        _check(
+            amount == from_active + from_queue,
+            f"equivocation slashed {amount}, expected {from_active} + {from_queue}",
+        )
         received = self.wdiv.balance_of(net.address) - received_before
         _check(received == amount, f"the network received {received} of {amount} slashed")
         _check(self.vault.stake(op1) == stake - amount, "operator 1's stake after the slash")
@@ -355,17 +382,33 @@ class RestakingDemo:
             [self.vault.stake(op.address) for op in self.operators[1:]] == others,
             "the slash touched other operators",
         )
-        lost = before - self.vault.value_of(self.restaker.address)
-        _near(lost, amount * share // pool_shares, 2, "the restaker's loss")
+        after = self._restaker_values(queued)
+        _near(values[0] - after[0], from_active * share // pool_shares, 2, "the restaker's loss")
+        _near(values[1] - after[1], from_queue, 2, "the queued withdrawal's loss")
         lrt_lost = lrt_before - self.lrt.total_assets()
-        _near(lrt_lost, amount * lrt_share // pool_shares, 2, "the distributor's loss")
+        _near(lrt_lost, from_active * lrt_share // pool_shares, 2, "the distributor's loss")
         self.log(
             f"equivocation proven (task {TASK.hex()[:8]}…): {amount / ETH:.4f} wdivETH slashed "
             "to the network, no veto"
         )
+
+        self.wait_chain_time(completable_at)
+        wallet = self.wdiv.balance_of(self.restaker.address)
+        self.vault.complete_withdrawal(self.prover, queued)  # anyone may; pays the restaker
+        paid = self.wdiv.balance_of(self.restaker.address) - wallet
+        _check(paid == after[1], f"the withdrawal paid {paid}, worth {after[1]}")
+        self.log(f"withdrawal #{queued} completed: {paid / ETH:.4f} wdivETH to the restaker")
         self.snapshot("slashed")
         return (
             f"request #{request} vetoed (−0); equivocation: {amount / ETH:.4f} wdivETH "
-            f"(= {MAX_SLASH * alloc // WAD / WAD:.0%} of op 1), restaker −{lost / ETH:.4f}, "
-            f"distributor −{lrt_lost / ETH:.4f}"
+            f"({fraction / WAD:.0%} of op 1, queued stake too): restaker "
+            f"−{(values[0] - after[0]) / ETH:.4f} active, −{(values[1] - after[1]) / ETH:.4f} "
+            f"queued, distributor −{lrt_lost / ETH:.4f}; withdrawal paid {paid / ETH:.4f}"
+        )
+
+    def _restaker_values(self, withdrawal_id: int) -> tuple[int, int]:
+        """(active value, queued withdrawal value) of the restaker, wdivETH."""
+        return (
+            self.vault.value_of(self.restaker.address),
+            self.vault.withdrawal_value(withdrawal_id),
         )
