@@ -31,7 +31,7 @@ from nektar.beacon.chain.epoch import (
     slash_validator,
 )
 from nektar.beacon.chain.shuffling import sha256
-from nektar.beacon.chain.signatures import SignatureBatch, SignatureError
+from nektar.beacon.chain.signatures import SignatureBatch, SignatureError, signing_root
 from nektar.beacon.chain.state import CP, BeaconState, PendingDepositRecord
 from nektar.crypto.signing import (
     DOMAIN_BEACON_ATTESTER,
@@ -46,7 +46,6 @@ from nektar.crypto.signing import (
     Epoch,
     Root,
     compute_domain,
-    compute_signing_root,
 )
 
 EXTRA_DATA = b"nektar-devnet"
@@ -170,7 +169,7 @@ def state_transition(
     batch.add(
         "block signature",
         proposer.pubkey,  # type: ignore[union-attr]
-        compute_signing_root(block.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER)),
+        signing_root(block.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER)),
         bytes(signed_block.signature),
     )
     process_block(state, block, expected_requests, batch)
@@ -263,7 +262,7 @@ def process_randao(state: BeaconState, body: c.BeaconBlockBody, batch: Signature
     batch.add(
         "randao reveal",
         proposer.pubkey,
-        compute_signing_root(Epoch(epoch).hash_tree_root(), state.domain(DOMAIN_RANDAO)),
+        signing_root(Epoch(epoch).hash_tree_root(), state.domain(DOMAIN_RANDAO)),
         bytes(body.randao_reveal),
     )
     mix = bytes(
@@ -333,7 +332,7 @@ def process_proposer_slashing(
         batch.add(
             "proposer slashing header",
             proposer.pubkey,
-            compute_signing_root(
+            signing_root(
                 signed.message.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER, epoch)
             ),
             bytes(signed.signature),
@@ -357,15 +356,28 @@ def add_indexed_attestation(
 ) -> None:
     """is_valid_indexed_attestation, with the signature deferred to the batch."""
     indices = [int(i) for i in indexed.attesting_indices]
+    add_attestation_signature(state, indices, indexed.data, bytes(indexed.signature), batch, what)
+
+
+def add_attestation_signature(
+    state: BeaconState,
+    indices: list[int],
+    data: AttestationData,
+    signature: bytes,
+    batch: SignatureBatch,
+    what: str,
+) -> None:
+    """is_valid_indexed_attestation on its parts (building the SSZ IndexedAttestation of a
+    large committee costs milliseconds), with the signature deferred to the batch."""
     check(len(indices) > 0, f"{what}: no attesting indices")
     check(indices == sorted(set(indices)), f"{what}: indices not sorted and unique")
     check(indices[-1] < len(state.validators), f"{what}: unknown validator index")
-    domain = state.domain(DOMAIN_BEACON_ATTESTER, int(indexed.data.target.epoch))
+    domain = state.domain(DOMAIN_BEACON_ATTESTER, int(data.target.epoch))
     batch.add_aggregate(
         what,
         (state.validators[i].pubkey for i in indices),
-        compute_signing_root(indexed.data.hash_tree_root(), domain),
-        bytes(indexed.signature),
+        signing_root(data.hash_tree_root(), domain),
+        signature,
     )
 
 
@@ -410,7 +422,7 @@ def process_voluntary_exit(
     batch.add(
         "voluntary exit",
         v.pubkey,
-        compute_signing_root(message.hash_tree_root(), domain),
+        signing_root(message.hash_tree_root(), domain),
         bytes(signed.signature),
     )
     initiate_validator_exit(state, index)
@@ -510,7 +522,7 @@ def process_attestation(
     batch.add_aggregate(
         f"attestation of slot {int(data.slot)}",
         (state.validators[i].pubkey for i in indices),
-        compute_signing_root(data.hash_tree_root(), domain),
+        signing_root(data.hash_tree_root(), domain),
         bytes(attestation.signature),
     )
     participation = (
@@ -542,7 +554,7 @@ def process_sync_aggregate(
     bits = list(aggregate.sync_committee_bits)
     participants = [pk for pk, bit in zip(committee, bits, strict=False) if bit]
     previous_slot = max(state.slot, 1) - 1
-    root = compute_signing_root(
+    root = signing_root(
         Root(state.block_root_at_slot(previous_slot)).hash_tree_root(),
         state.domain(DOMAIN_SYNC_COMMITTEE, previous_slot // state.cfg.slots_per_epoch),
     )

@@ -14,12 +14,14 @@ import asyncio
 import logging
 import threading
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from nektar.beacon.chain import containers as c
 from nektar.beacon.chain.block import (
-    add_indexed_attestation,
+    add_attestation_signature,
     attesting_indices,
     expected_payload,
     expected_withdrawals,
@@ -68,6 +70,7 @@ from nektar.beacon.chain.interface import (
 )
 from nektar.beacon.chain.pools import (
     AttestationPool,
+    SeenItems,
     SlashingDetector,
     SyncPool,
     Vote,
@@ -78,6 +81,7 @@ from nektar.beacon.chain.signatures import (
     SignatureBatch,
     SignatureError,
     compress,
+    signing_root,
     sum_signatures,
 )
 from nektar.beacon.chain.sources import DepositSource, WithdrawalSink
@@ -106,7 +110,6 @@ from nektar.crypto.signing import (
     SyncAggregatorSelectionData,
     SyncCommitteeContribution,
     SyncCommitteeMessage,
-    compute_signing_root,
 )
 
 log = logging.getLogger(__name__)
@@ -117,6 +120,18 @@ PAID_WITHDRAWALS_KEPT = 65_536
 SUBCOMMITTEE_SIZE = SYNC_COMMITTEE_SIZE // SYNC_COMMITTEE_SUBNET_COUNT
 ATTESTATION_PROPAGATION_SLOT_RANGE = 32
 NODE_VERSION = "Nektar/devnet-0.1"
+
+# A pool submission, once checked against the state: its signature sets, its slot, and the
+# step that applies it after verification (returns a problem that rejects it, or None).
+Apply = Callable[[], str | None]
+Prepared = tuple[SignatureBatch, int, Apply]
+Prepare = Callable[[Any], Prepared]
+SubmittedItem = (
+    SingleAttestation
+    | SignedAggregateAndProof
+    | SyncCommitteeMessage
+    | c.SignedContributionAndProof
+)
 
 
 @dataclass
@@ -183,6 +198,15 @@ def _by_subcommittee(positions: Sequence[int] | frozenset[int]) -> list[frozense
     return [frozenset(g) for _, g in sorted(groups.items())]
 
 
+@lru_cache(maxsize=8)
+def sync_positions(committee: tuple[bytes, ...]) -> dict[bytes, tuple[int, ...]]:
+    """Pubkey → its positions in a sync committee (a validator may hold several)."""
+    positions: dict[bytes, list[int]] = {}
+    for p, pubkey in enumerate(committee):
+        positions.setdefault(pubkey, []).append(p)
+    return {pk: tuple(ps) for pk, ps in positions.items()}
+
+
 def _parse_root(value: str | bytes) -> bytes | None:
     if isinstance(value, bytes):
         return value if len(value) == 32 else None
@@ -207,6 +231,10 @@ class DevnetBeaconNode:
     ) -> None:
         self.cfg: BeaconConfig = genesis.cfg
         self._lock = threading.RLock()
+        # Serialises signature verification of submissions, which runs outside `_lock`.
+        self._verify_lock = threading.Lock()
+        self._seen = SeenItems()
+        self._proposer_duties: dict[tuple[int, bytes], Duties[ProposerDuty]] = {}
         self._managed = dict(managed_keys or {})
         self._deposit_source = deposits
         self._withdrawal_sink = withdrawals
@@ -263,6 +291,7 @@ class DevnetBeaconNode:
             keep = max(0, slot - ATTESTATION_PROPAGATION_SLOT_RANGE)
             self._attestations.prune(keep)
             self._sync.prune(slot - 2)
+            self._seen.prune(keep)
             self._advanced = {k: v for k, v in self._advanced.items() if k[1] >= slot - 1}
             proposer = self._state_at_slot(slot).proposer_index
             if proposer in self._managed:
@@ -299,21 +328,21 @@ class DevnetBeaconNode:
 
     def _managed_propose(self, slot: int, proposer: int) -> None:
         state = self._state_at_slot(slot)
-        epoch_root = compute_signing_root(
+        epoch_root = signing_root(
             Epoch(state.current_epoch).hash_tree_root(), state.domain(DOMAIN_RANDAO)
         )
         randao = bls.sign(self._managed[proposer], epoch_root)
         block = self.produce_block(slot, randao, b"nektar managed").block
         signature = bls.sign(
             self._managed[proposer],
-            compute_signing_root(block.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER)),
+            signing_root(block.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER)),
         )
         self.submit_block(c.SignedBeaconBlock(message=block, signature=signature))
 
     def _managed_attest(self, slot: int) -> None:
         state = self._state_at_slot(slot)
         data = self._attestation_data(slot)
-        root = compute_signing_root(
+        root = signing_root(
             data.hash_tree_root(), state.domain(DOMAIN_BEACON_ATTESTER, int(data.target.epoch))
         )
         for index in range(state.committee_count_per_slot(state.current_epoch)):
@@ -332,9 +361,7 @@ class DevnetBeaconNode:
         if not positions:
             return
         head = self._block_root_at_or_before(slot)
-        root = compute_signing_root(
-            Root(head).hash_tree_root(), state.domain(DOMAIN_SYNC_COMMITTEE)
-        )
+        root = signing_root(Root(head).hash_tree_root(), state.domain(DOMAIN_SYNC_COMMITTEE))
         for part in _by_subcommittee(positions):
             members = [state.pubkey_index[committee[p]] for p in part]
             self._sync.add(slot, head, part, bls.decode_signature(self._sign_sum(members, root)))
@@ -613,34 +640,34 @@ class DevnetBeaconNode:
         return self._genesis_root if slot < 0 else self._block_root_at_or_before(slot)
 
     def attester_duties(self, epoch: int, indices: Sequence[int]) -> Duties[AttesterDuty]:
+        """O(validators asked): looked up in the epoch's cached assignments."""
         with self._lock:
             state = self._duty_state(epoch)
-            wanted = {i for i in indices if 0 <= i < len(state.validators)}
             per_slot = state.committee_count_per_slot(epoch)
-            duties = []
+            assignments = state.attester_assignments(epoch)
+            found = sorted(
+                (assignments[v], v)
+                for v in set(indices)
+                if 0 <= v < len(state.validators) and v in assignments
+            )
+            duties = [
+                AttesterDuty(state.validators[v].pubkey, v, ci, size, per_slot, pos, slot)
+                for (slot, ci, pos, size), v in found
+            ]
             spe = self.cfg.slots_per_epoch
-            for slot in range(epoch * spe, (epoch + 1) * spe):
-                for ci in range(per_slot):
-                    committee = state.beacon_committee(slot, ci)
-                    for pos, v in enumerate(committee):
-                        if v in wanted:
-                            duties.append(
-                                AttesterDuty(
-                                    state.validators[v].pubkey,
-                                    v,
-                                    ci,
-                                    len(committee),
-                                    per_slot,
-                                    pos,
-                                    slot,
-                                )
-                            )
             return Duties(self._dependent_root(epoch * spe - spe - 1), duties)
 
     def proposer_duties(self, epoch: int) -> Duties[ProposerDuty]:
+        """Computed once per (epoch, dependent root): the next epoch's proposers need the
+        state advanced through epoch processing, which is not paid again for every caller."""
         with self._lock:
             state = self._duty_state(epoch)
             spe = self.cfg.slots_per_epoch
+            dependent_root = self._dependent_root(epoch * spe - 1)
+            key = (epoch, dependent_root)
+            cached = self._proposer_duties.get(key)
+            if cached is not None:
+                return cached
             if state.current_epoch < epoch:
                 state = state.copy()
                 process_slots(state, epoch * spe)
@@ -650,7 +677,10 @@ class DevnetBeaconNode:
                     continue
                 index = state.proposer_index_at(slot)
                 duties.append(ProposerDuty(state.validators[index].pubkey, index, slot))
-            return Duties(self._dependent_root(epoch * spe - 1), duties)
+            if len(self._proposer_duties) >= 8:
+                self._proposer_duties.clear()
+            self._proposer_duties[key] = Duties(dependent_root, duties)
+            return self._proposer_duties[key]
 
     def _sync_committee_for(self, state: BeaconState, epoch: int) -> tuple[bytes, ...]:
         period = self.cfg.epochs_per_sync_committee_period
@@ -669,15 +699,14 @@ class DevnetBeaconNode:
     def sync_duties(self, epoch: int, indices: Sequence[int]) -> Duties[SyncDuty]:
         with self._lock:
             state = self._state_at_slot(self._slot)
-            committee = self._sync_committee_for(state, epoch)
+            positions = sync_positions(self._sync_committee_for(state, epoch))
             duties = []
             for index in sorted(set(indices)):
                 if not 0 <= index < len(state.validators):
                     continue
                 pk = state.validators[index].pubkey
-                positions = [p for p, member in enumerate(committee) if member == pk]
-                if positions:
-                    duties.append(SyncDuty(pk, index, positions))
+                if pk in positions:
+                    duties.append(SyncDuty(pk, index, list(positions[pk])))
             return Duties(self._dependent_root(-1), duties)
 
     # ------------------------------------------------------------------ production
@@ -718,7 +747,7 @@ class DevnetBeaconNode:
                 raise InvalidRequest("graffiti is at most 32 bytes")
             pre = self._state_at_slot(slot)
             proposer = pre.proposer_index
-            reveal_root = compute_signing_root(
+            reveal_root = signing_root(
                 Epoch(pre.current_epoch).hash_tree_root(), pre.domain(DOMAIN_RANDAO)
             )
             if not bls.verify(pre.validators[proposer].pubkey, reveal_root, randao_reveal):
@@ -897,7 +926,7 @@ class DevnetBeaconNode:
         if index >= len(state.validators):
             return False
         epoch = int(header.message.slot) // self.cfg.slots_per_epoch
-        root = compute_signing_root(
+        root = signing_root(
             header.message.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER, epoch)
         )
         return bls.verify(state.validators[index].pubkey, root, bytes(header.signature))
@@ -995,6 +1024,47 @@ class DevnetBeaconNode:
         }
 
     # ------------------------------------------------------------------ pool submissions
+    def _submit(self, items: Sequence[SubmittedItem], prepare: Prepare) -> None:
+        """The common path of pool submissions, in three steps so that signature checks never
+        hold the node lock (duties, attestation data and block production go on meanwhile):
+
+        1. under the lock, every item not accepted before is checked against the state by
+           `prepare`, which returns its signature sets, its slot and the step applying it;
+        2. without the lock, the sets of all items are verified as one batch;
+        3. under the lock, the valid items are applied and their roots remembered.
+
+        Copies of an accepted item (every member of a DVT cluster broadcasts the same
+        combined message) are recognised by their root and answered at once: no state
+        check, no verification. Submissions verify one at a time (`_verify_lock`), so a copy
+        arriving while the first is being verified waits for it and is then recognised.
+        """
+        errors: list[ItemError] = []
+        with self._verify_lock:
+            checks: list[tuple[int, SignatureBatch]] = []
+            steps: dict[int, tuple[bytes, int, Apply]] = {}
+            with self._lock:
+                for n, item in enumerate(items):
+                    root = bytes(item.hash_tree_root())
+                    if root in self._seen:
+                        continue
+                    try:
+                        batch, slot, apply = prepare(item)
+                    except (InvalidRequest, TransitionError, SignatureError, ValueError) as exc:
+                        errors.append(ItemError(n, str(exc)))
+                        continue
+                    checks.append((n, batch))
+                    steps[n] = (root, slot, apply)
+            valid = self._run_batch(checks, errors)
+            with self._lock:
+                for n in sorted(valid):
+                    root, slot, apply = steps[n]
+                    problem = apply()
+                    if problem is not None:
+                        errors.append(ItemError(n, problem))
+                        continue
+                    self._seen.add(root, slot)
+        self._raise(errors)
+
     def _run_batch(
         self, checks: list[tuple[int, SignatureBatch]], errors: list[ItemError]
     ) -> set[int]:
@@ -1033,251 +1103,204 @@ class DevnetBeaconNode:
             raise InvalidRequest("attestation votes for an unknown block")
 
     def submit_attestations(self, attestations: Sequence[SingleAttestation]) -> None:
-        with self._lock:
-            errors: list[ItemError] = []
-            batch = SignatureBatch()
-            owners: list[int] = []
-            place: dict[int, int] = {}
-            prepared = {}
-            by_data: dict[bytes, tuple[BeaconState, bytes, Vote] | Exception] = {}
-            for n, att in enumerate(attestations):
-                try:
-                    data = att.data
-                    data_root = bytes(data.hash_tree_root())
-                    known = by_data.get(data_root)
-                    if known is None:
-                        try:
-                            state = self._state_at_slot(int(data.slot))
-                            self._check_attestation_data(state, data)
-                            domain = state.domain(DOMAIN_BEACON_ATTESTER, int(data.target.epoch))
-                            template = Vote.of((), data, b"")
-                            known = (state, compute_signing_root(data_root, domain), template)
-                        except (InvalidRequest, TransitionError, ValueError) as exc:
-                            known = exc
-                        by_data[data_root] = known
-                    if isinstance(known, Exception):
-                        raise known
-                    state, signing_root, template = known
-                    ci = int(att.committee_index)
-                    if ci >= state.committee_count_per_slot(state.current_epoch):
-                        raise InvalidRequest(f"committee index {ci} does not exist")
-                    committee = state.beacon_committee(int(data.slot), ci)
-                    attester = int(att.attester_index)
-                    if attester not in committee:
-                        raise InvalidRequest(f"validator {attester} is not in committee {ci}")
-                    signature = bytes(att.signature)
-                    pubkey = state.validators[attester].pubkey
-                except (InvalidRequest, TransitionError, ValueError) as exc:
-                    errors.append(ItemError(n, str(exc)))
-                    continue
-                place[n] = len(batch.items)
-                batch.add("attestation", pubkey, signing_root, signature)
-                owners.append(n)
-                vote = template.for_others([attester], signature)
-                prepared[n] = (att, committee.index(attester), len(committee), vote)
-            bad = {owners[i] for i in batch.failures()}
-            errors.extend(ItemError(n, "invalid signature") for n in sorted(bad))
-            for n in owners:
-                if n in bad:
-                    continue
-                att, pos, size, vote = prepared[n]
-                problem = self._note_votes(vote)
-                if problem:
-                    errors.append(ItemError(n, problem))
-                    continue
-                point = batch.signature_point(place[n])
-                self._attestations.add_single(att.data, int(att.committee_index), size, pos, point)
-                self._emit(AttestationEvent(att))
-            self._raise(errors)
+        # Per AttestationData (shared by a whole slot): state, signing root, vote template.
+        by_data: dict[bytes, tuple[BeaconState, bytes, Vote] | Exception] = {}
 
-    def submit_aggregates(self, aggregates: Sequence[SignedAggregateAndProof]) -> None:
-        with self._lock:
-            errors: list[ItemError] = []
-            checks = []
-            prepared = {}
-            for n, signed in enumerate(aggregates):
+        def prepare(att: SingleAttestation) -> Prepared:
+            data = att.data
+            data_root = bytes(data.hash_tree_root())
+            known = by_data.get(data_root)
+            if known is None:
                 try:
-                    message = signed.message
-                    aggregate = message.aggregate
-                    data = aggregate.data
                     state = self._state_at_slot(int(data.slot))
                     self._check_attestation_data(state, data)
-                    chosen = [i for i, bit in enumerate(aggregate.committee_bits) if bit]
-                    if len(chosen) != 1:
-                        raise InvalidRequest("an aggregate names exactly one committee")
-                    ci = chosen[0]
-                    validate_attestation_shape(state, aggregate)
-                    committee = state.beacon_committee(int(data.slot), ci)
-                    aggregator = int(message.aggregator_index)
-                    if aggregator not in committee:
-                        raise InvalidRequest(f"aggregator {aggregator} is not in committee {ci}")
-                    modulo = max(1, len(committee) // self.cfg.target_aggregators_per_committee)
-                    proof = bytes(message.selection_proof)
-                    if int.from_bytes(sha256(proof)[:8], "little") % modulo != 0:
-                        raise InvalidRequest(f"validator {aggregator} is not an aggregator")
-                    indices = attesting_indices(state, aggregate)
-                    indexed = c.IndexedAttestation(
-                        attesting_indices=indices, data=data, signature=aggregate.signature
-                    )
-                    pk = state.validators[aggregator].pubkey
-                    epoch = int(data.slot) // self.cfg.slots_per_epoch
-                    batch = SignatureBatch()
-                    batch.add(
-                        "selection proof",
-                        pk,
-                        compute_signing_root(
-                            Slot(int(data.slot)).hash_tree_root(),
-                            state.domain(DOMAIN_SELECTION_PROOF, epoch),
-                        ),
-                        proof,
-                    )
-                    batch.add(
-                        "aggregate and proof",
-                        pk,
-                        compute_signing_root(
-                            message.hash_tree_root(),
-                            state.domain(DOMAIN_AGGREGATE_AND_PROOF, epoch),
-                        ),
-                        bytes(signed.signature),
-                    )
-                    add_indexed_attestation(state, indexed, batch, "aggregate")
-                except (InvalidRequest, TransitionError, SignatureError, ValueError) as exc:
-                    errors.append(ItemError(n, str(exc)))
-                    continue
-                checks.append((n, batch))
-                positions = frozenset(p for p, v in enumerate(committee) if v in set(indices))
-                vote = Vote.of(indices, data, bytes(aggregate.signature))
-                point = batch.items[-1][3]  # the aggregate's own signature, added last
-                prepared[n] = (aggregate, ci, len(committee), positions, vote, point)
-            for n in sorted(self._run_batch(checks, errors)):
-                aggregate, ci, size, positions, vote, point = prepared[n]
+                    domain = state.domain(DOMAIN_BEACON_ATTESTER, int(data.target.epoch))
+                    known = (state, signing_root(data_root, domain), Vote.of((), data, b""))
+                except (InvalidRequest, TransitionError, ValueError) as exc:
+                    known = exc
+                by_data[data_root] = known
+            if isinstance(known, Exception):
+                raise known
+            state, root, template = known
+            ci = int(att.committee_index)
+            if ci >= state.committee_count_per_slot(state.current_epoch):
+                raise InvalidRequest(f"committee index {ci} does not exist")
+            committee = state.beacon_committee(int(data.slot), ci)
+            attester = int(att.attester_index)
+            position = state.committee_position(int(data.slot), ci, attester)
+            if position is None:
+                raise InvalidRequest(f"validator {attester} is not in committee {ci}")
+            signature = bytes(att.signature)
+            batch = SignatureBatch()
+            batch.add("attestation", state.validators[attester].pubkey, root, signature)
+            vote = template.for_others([attester], signature)
+
+            def apply() -> str | None:
                 problem = self._note_votes(vote)
-                if problem:
-                    errors.append(ItemError(n, problem))
-                    continue
-                self._attestations.add_aggregate(aggregate.data, ci, size, positions, point)
-                self._emit(AttestationEvent(aggregate))
-            self._raise(errors)
+                if problem is None:
+                    point = batch.signature_point(0)
+                    self._attestations.add_single(data, ci, len(committee), position, point)
+                    self._emit(AttestationEvent(att))
+                return problem
+
+            return batch, int(data.slot), apply
+
+        self._submit(attestations, prepare)
+
+    def submit_aggregates(self, aggregates: Sequence[SignedAggregateAndProof]) -> None:
+        def prepare(signed: SignedAggregateAndProof) -> Prepared:
+            message = signed.message
+            aggregate = message.aggregate
+            data = aggregate.data
+            slot = int(data.slot)
+            state = self._state_at_slot(slot)
+            self._check_attestation_data(state, data)
+            chosen = [i for i, bit in enumerate(aggregate.committee_bits) if bit]
+            if len(chosen) != 1:
+                raise InvalidRequest("an aggregate names exactly one committee")
+            ci = chosen[0]
+            validate_attestation_shape(state, aggregate)
+            committee = state.beacon_committee(slot, ci)
+            aggregator = int(message.aggregator_index)
+            if state.committee_position(slot, ci, aggregator) is None:
+                raise InvalidRequest(f"aggregator {aggregator} is not in committee {ci}")
+            modulo = max(1, len(committee) // self.cfg.target_aggregators_per_committee)
+            proof = bytes(message.selection_proof)
+            if int.from_bytes(sha256(proof)[:8], "little") % modulo != 0:
+                raise InvalidRequest(f"validator {aggregator} is not an aggregator")
+            indices = sorted(attesting_indices(state, aggregate))
+            pk = state.validators[aggregator].pubkey
+            epoch = slot // self.cfg.slots_per_epoch
+            batch = SignatureBatch()
+            batch.add(
+                "selection proof",
+                pk,
+                signing_root(
+                    Slot(slot).hash_tree_root(), state.domain(DOMAIN_SELECTION_PROOF, epoch)
+                ),
+                proof,
+            )
+            batch.add(
+                "aggregate and proof",
+                pk,
+                signing_root(
+                    message.hash_tree_root(), state.domain(DOMAIN_AGGREGATE_AND_PROOF, epoch)
+                ),
+                bytes(signed.signature),
+            )
+            signature = bytes(aggregate.signature)
+            add_attestation_signature(state, indices, data, signature, batch, "aggregate")
+            members = set(indices)
+            positions = frozenset(p for p, v in enumerate(committee) if v in members)
+            vote = Vote.of(indices, data, signature)
+
+            def apply() -> str | None:
+                problem = self._note_votes(vote)
+                if problem is None:
+                    point = batch.signature_point(2)  # the aggregate's own signature
+                    self._attestations.add_aggregate(data, ci, len(committee), positions, point)
+                    self._emit(AttestationEvent(aggregate))
+                return problem
+
+            return batch, slot, apply
+
+        self._submit(aggregates, prepare)
+
+    def _current_sync_slot(self, slot: int, what: str) -> None:
+        if slot > self._slot or slot + 1 < self._slot:
+            raise InvalidRequest(f"{what} slot {slot} is not current")
 
     def submit_sync_messages(self, messages: Sequence[SyncCommitteeMessage]) -> None:
-        with self._lock:
-            errors: list[ItemError] = []
-            checks = []
-            prepared = {}
-            for n, msg in enumerate(messages):
-                try:
-                    slot = int(msg.slot)
-                    if slot > self._slot or slot + 1 < self._slot:
-                        raise InvalidRequest(f"sync message slot {slot} is not current")
-                    state = self._state_at_slot(slot)
-                    index = int(msg.validator_index)
-                    if index >= len(state.validators):
-                        raise InvalidRequest(f"unknown validator {index}")
-                    pk = state.validators[index].pubkey
-                    committee = self._signing_sync_committee(state, slot)
-                    positions = frozenset(p for p, member in enumerate(committee) if member == pk)
-                    if not positions:
-                        raise InvalidRequest(f"validator {index} is not in the sync committee")
-                    batch = SignatureBatch()
-                    batch.add(
-                        "sync committee message",
-                        pk,
-                        compute_signing_root(
-                            Root(bytes(msg.beacon_block_root)).hash_tree_root(),
-                            state.domain(DOMAIN_SYNC_COMMITTEE),
-                        ),
-                        bytes(msg.signature),
-                    )
-                except (InvalidRequest, ValueError) as exc:
-                    errors.append(ItemError(n, str(exc)))
-                    continue
-                checks.append((n, batch))
-                prepared[n] = (msg, positions, batch.items[0][3])
-            for n in self._run_batch(checks, errors):
-                msg, positions, point = prepared[n]
+        roots: dict[bytes, bytes] = {}  # block root → signing root (one per slot, mostly)
+
+        def prepare(msg: SyncCommitteeMessage) -> Prepared:
+            slot = int(msg.slot)
+            self._current_sync_slot(slot, "sync message")
+            state = self._state_at_slot(slot)
+            index = int(msg.validator_index)
+            if index >= len(state.validators):
+                raise InvalidRequest(f"unknown validator {index}")
+            pk = state.validators[index].pubkey
+            positions = sync_positions(self._signing_sync_committee(state, slot)).get(pk)
+            if not positions:
+                raise InvalidRequest(f"validator {index} is not in the sync committee")
+            block_root = bytes(msg.beacon_block_root)
+            root = roots.get(block_root)
+            if root is None:
+                root = signing_root(block_root, state.domain(DOMAIN_SYNC_COMMITTEE))
+                roots[block_root] = root
+            batch = SignatureBatch()
+            batch.add("sync committee message", pk, root, bytes(msg.signature))
+
+            def apply() -> None:
+                point = batch.signature_point(0)
                 for part in _by_subcommittee(positions):
                     signature = sum_signatures([point] * len(part))
-                    self._sync.add(int(msg.slot), bytes(msg.beacon_block_root), part, signature)
-            self._raise(errors)
+                    self._sync.add(slot, block_root, part, signature)
+
+            return batch, slot, apply
+
+        self._submit(messages, prepare)
 
     def submit_contributions(self, contributions: Sequence[c.SignedContributionAndProof]) -> None:
-        with self._lock:
-            errors: list[ItemError] = []
-            checks = []
-            prepared = {}
-            for n, signed in enumerate(contributions):
-                try:
-                    message = signed.message
-                    contribution = message.contribution
-                    slot = int(contribution.slot)
-                    if slot > self._slot or slot + 1 < self._slot:
-                        raise InvalidRequest(f"contribution slot {slot} is not current")
-                    sub = int(contribution.subcommittee_index)
-                    if sub >= SYNC_COMMITTEE_SUBNET_COUNT:
-                        raise InvalidRequest(f"subcommittee {sub} does not exist")
-                    state = self._state_at_slot(slot)
-                    committee = self._signing_sync_committee(state, slot)
-                    start = sub * SUBCOMMITTEE_SIZE
-                    members = committee[start : start + SUBCOMMITTEE_SIZE]
-                    aggregator = int(message.aggregator_index)
-                    if aggregator >= len(state.validators):
-                        raise InvalidRequest(f"unknown validator {aggregator}")
-                    pk = state.validators[aggregator].pubkey
-                    if pk not in members:
-                        raise InvalidRequest(
-                            f"aggregator {aggregator} is not in subcommittee {sub}"
-                        )
-                    proof = bytes(message.selection_proof)
-                    modulo = max(
-                        1,
-                        SUBCOMMITTEE_SIZE // self.cfg.target_aggregators_per_sync_subcommittee,
-                    )
-                    if int.from_bytes(sha256(proof)[:8], "little") % modulo != 0:
-                        raise InvalidRequest(f"validator {aggregator} is not a sync aggregator")
-                    bits = list(contribution.aggregation_bits)
-                    participants = [members[i] for i, bit in enumerate(bits) if bit]
-                    if not participants:
-                        raise InvalidRequest("contribution has no participants")
-                    batch = SignatureBatch()
-                    selection = SyncAggregatorSelectionData(slot=slot, subcommittee_index=sub)
-                    batch.add(
-                        "sync selection proof",
-                        pk,
-                        compute_signing_root(
-                            selection.hash_tree_root(),
-                            state.domain(DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF),
-                        ),
-                        proof,
-                    )
-                    batch.add(
-                        "contribution and proof",
-                        pk,
-                        compute_signing_root(
-                            message.hash_tree_root(), state.domain(DOMAIN_CONTRIBUTION_AND_PROOF)
-                        ),
-                        bytes(signed.signature),
-                    )
-                    batch.add_aggregate(
-                        "contribution",
-                        participants,
-                        compute_signing_root(
-                            Root(bytes(contribution.beacon_block_root)).hash_tree_root(),
-                            state.domain(DOMAIN_SYNC_COMMITTEE),
-                        ),
-                        bytes(contribution.signature),
-                    )
-                except (InvalidRequest, SignatureError, ValueError) as exc:
-                    errors.append(ItemError(n, str(exc)))
-                    continue
-                checks.append((n, batch))
-                positions = frozenset(start + i for i, bit in enumerate(bits) if bit)
-                prepared[n] = (contribution, positions, batch.items[-1][3])
-            for n in self._run_batch(checks, errors):
-                contribution, positions, point = prepared[n]
-                self._sync.add(
-                    int(contribution.slot), bytes(contribution.beacon_block_root), positions, point
-                )
-            self._raise(errors)
+        def prepare(signed: c.SignedContributionAndProof) -> Prepared:
+            message = signed.message
+            contribution = message.contribution
+            slot = int(contribution.slot)
+            self._current_sync_slot(slot, "contribution")
+            sub = int(contribution.subcommittee_index)
+            if sub >= SYNC_COMMITTEE_SUBNET_COUNT:
+                raise InvalidRequest(f"subcommittee {sub} does not exist")
+            state = self._state_at_slot(slot)
+            committee = self._signing_sync_committee(state, slot)
+            start = sub * SUBCOMMITTEE_SIZE
+            members = committee[start : start + SUBCOMMITTEE_SIZE]
+            aggregator = int(message.aggregator_index)
+            if aggregator >= len(state.validators):
+                raise InvalidRequest(f"unknown validator {aggregator}")
+            pk = state.validators[aggregator].pubkey
+            if pk not in members:
+                raise InvalidRequest(f"aggregator {aggregator} is not in subcommittee {sub}")
+            proof = bytes(message.selection_proof)
+            modulo = max(1, SUBCOMMITTEE_SIZE // self.cfg.target_aggregators_per_sync_subcommittee)
+            if int.from_bytes(sha256(proof)[:8], "little") % modulo != 0:
+                raise InvalidRequest(f"validator {aggregator} is not a sync aggregator")
+            bits = list(contribution.aggregation_bits)
+            participants = [members[i] for i, bit in enumerate(bits) if bit]
+            if not participants:
+                raise InvalidRequest("contribution has no participants")
+            batch = SignatureBatch()
+            selection = SyncAggregatorSelectionData(slot=slot, subcommittee_index=sub)
+            batch.add(
+                "sync selection proof",
+                pk,
+                signing_root(
+                    selection.hash_tree_root(),
+                    state.domain(DOMAIN_SYNC_COMMITTEE_SELECTION_PROOF),
+                ),
+                proof,
+            )
+            batch.add(
+                "contribution and proof",
+                pk,
+                signing_root(message.hash_tree_root(), state.domain(DOMAIN_CONTRIBUTION_AND_PROOF)),
+                bytes(signed.signature),
+            )
+            block_root = bytes(contribution.beacon_block_root)
+            batch.add_aggregate(
+                "contribution",
+                participants,
+                signing_root(block_root, state.domain(DOMAIN_SYNC_COMMITTEE)),
+                bytes(contribution.signature),
+            )
+            positions = frozenset(start + i for i, bit in enumerate(bits) if bit)
+
+            def apply() -> None:
+                self._sync.add(slot, block_root, positions, batch.signature_point(2))
+
+            return batch, slot, apply
+
+        self._submit(contributions, prepare)
 
     def _validate_op(self, apply, item) -> None:  # type: ignore[no-untyped-def]
         state = self._state_at_slot(self._slot).copy()

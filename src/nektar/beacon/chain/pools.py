@@ -147,6 +147,25 @@ class SyncPool:
         self.parts = {k: v for k, v in self.parts.items() if k[0] >= min_slot}
 
 
+class SeenItems:
+    """Roots of accepted submissions with their slots. Every member of a DVT cluster
+    broadcasts the same combined message; the copies after the first are recognised here and
+    answered without checking anything again (a gossiping node ignores them the same way)."""
+
+    def __init__(self) -> None:
+        self._slots: dict[bytes, int] = {}
+
+    def __contains__(self, root: object) -> bool:
+        return root in self._slots
+
+    def add(self, root: bytes, slot: int) -> None:
+        self._slots[root] = slot
+
+    def prune(self, min_slot: int) -> None:
+        """Forget items of slots before `min_slot` (too old to be accepted anyway)."""
+        self._slots = {r: s for r, s in self._slots.items() if s >= min_slot}
+
+
 @dataclass(frozen=True)
 class Vote:
     """What a validator signed, kept cheaply; turned into an IndexedAttestation only when it

@@ -313,6 +313,34 @@ class BeaconState:
         n = len(shuffled)
         return shuffled[n * i // count : n * (i + 1) // count]
 
+    def attester_assignments(self, epoch: int) -> dict[int, tuple[int, int, int, int]]:
+        """validator → (slot, committee index, position, committee size) in `epoch`: the
+        spec's get_committee_assignment for every validator at once, cut from the epoch's
+        shuffling in one pass and cached with it, so duties and submission checks cost
+        O(validators asked) instead of a walk over every committee."""
+
+        def compute() -> dict[int, tuple[int, int, int, int]]:
+            shuffled, per_slot = self._shuffled_active(epoch)
+            spe = self.cfg.slots_per_epoch
+            count = per_slot * spe
+            n = len(shuffled)
+            out: dict[int, tuple[int, int, int, int]] = {}
+            for i in range(count):
+                members = shuffled[n * i // count : n * (i + 1) // count]
+                slot, index = epoch * spe + i // per_slot, i % per_slot
+                for position, validator in enumerate(members):
+                    out[validator] = (slot, index, position, len(members))
+            return out
+
+        return self._cached(("assignments", epoch, self._seed_key(epoch)), compute)
+
+    def committee_position(self, slot: int, index: int, validator: int) -> int | None:
+        """The validator's position in committee `index` of `slot`, or None if not in it."""
+        found = self.attester_assignments(slot // self.cfg.slots_per_epoch).get(validator)
+        if found is None or found[0] != slot or found[1] != index:
+            return None
+        return found[2]
+
     def compute_proposer_index(self, indices: list[int], seed: bytes) -> int:
         """Electra compute_proposer_index: balance-weighted with 16-bit random values."""
         if not indices:

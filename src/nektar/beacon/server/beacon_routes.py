@@ -190,7 +190,7 @@ async def _id_filters(request: web.Request, post_shape: str) -> tuple[list, list
 async def validators(request: web.Request) -> web.Response:
     state_id = _state(request)
     ids, statuses = await _id_filters(request, "object")
-    result = node_of(request).validators(state_id, ids, statuses)
+    result = await asyncio.to_thread(node_of(request).validators, state_id, ids, statuses)
     return data_response(render(result.data), **meta(result.ref))
 
 
@@ -205,7 +205,7 @@ async def validator(request: web.Request) -> web.Response:
 async def validator_balances(request: web.Request) -> web.Response:
     state_id = _state(request)
     ids, _ = await _id_filters(request, "list")
-    result = node_of(request).balances(state_id, ids)
+    result = await asyncio.to_thread(node_of(request).balances, state_id, ids)
     return data_response(render(result.data), **meta(result.ref))
 
 
@@ -295,13 +295,13 @@ async def submit_pool_attestations(request: web.Request) -> web.Response:
     if version not in ELECTRA_FORKS:
         raise bad_request(f"Unsupported attestation version {version}: send SingleAttestation")
     items = await body_items(request, SingleAttestation, List[SingleAttestation, POOL_LIMIT])
-    node_of(request).submit_attestations(items)
+    await asyncio.to_thread(node_of(request).submit_attestations, items)
     return web.Response(status=200)
 
 
 async def submit_pool_sync_committees(request: web.Request) -> web.Response:
     items = await body_items(request, SyncCommitteeMessage)
-    node_of(request).submit_sync_messages(items)
+    await asyncio.to_thread(node_of(request).submit_sync_messages, items)
     return web.Response(status=200)
 
 
@@ -317,7 +317,8 @@ async def pool_voluntary_exits(request: web.Request) -> web.Response:
 
 
 async def submit_voluntary_exit(request: web.Request) -> web.Response:
-    node_of(request).submit_voluntary_exit(await _single(request, SignedVoluntaryExit))
+    exit_message = await _single(request, SignedVoluntaryExit)
+    await asyncio.to_thread(node_of(request).submit_voluntary_exit, exit_message)
     return web.Response(status=200)
 
 
@@ -326,7 +327,8 @@ async def pool_proposer_slashings(request: web.Request) -> web.Response:
 
 
 async def submit_proposer_slashing(request: web.Request) -> web.Response:
-    node_of(request).submit_proposer_slashing(await _single(request, ProposerSlashing))
+    slashing = await _single(request, ProposerSlashing)
+    await asyncio.to_thread(node_of(request).submit_proposer_slashing, slashing)
     return web.Response(status=200)
 
 
@@ -339,7 +341,8 @@ async def submit_attester_slashing(request: web.Request) -> web.Response:
     version = consensus_version_header(request, FORK_NAMES)
     if version not in ELECTRA_FORKS:
         raise bad_request(f"Unsupported attester slashing version {version}")
-    node_of(request).submit_attester_slashing(await _single(request, AttesterSlashing))
+    slashing = await _single(request, AttesterSlashing)
+    await asyncio.to_thread(node_of(request).submit_attester_slashing, slashing)
     return web.Response(status=200)
 
 

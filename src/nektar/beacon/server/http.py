@@ -8,6 +8,7 @@ answers a spec-shaped 500 so that one bad request never takes the server down.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -266,15 +267,22 @@ async def body_items(
     request: web.Request, typ: type[V], list_type: type[View] | None = None
 ) -> list[V]:
     """A JSON array (or, where the spec offers it, an SSZ `list_type`) of one container type;
-    a bad item is reported in `failures` with its index (the spec's IndexedErrorMessage)."""
+    a bad item is reported in `failures` with its index (the spec's IndexedErrorMessage).
+    Decoding runs in a worker thread: a slot's worth of attestations is thousands of
+    containers, and the event loop keeps serving meanwhile."""
     if list_type is not None and request_is_ssz(request, ssz_supported=True):
+        raw = await request.read()
         try:
-            return list(decode_ssz(list_type, await request.read(), "body"))
+            return list(await asyncio.to_thread(decode_ssz, list_type, raw, "body"))
         except CodecError as exc:
             raise bad_request(f"Invalid request body: {exc}") from exc
     body = await json_body(request)
     if not isinstance(body, list):
         raise bad_request("Request body must be a JSON array")
+    return await asyncio.to_thread(_decode_items, typ, body)
+
+
+def _decode_items(typ: type[V], body: list[Any]) -> list[V]:
     items = []
     for i, item in enumerate(body):
         try:

@@ -83,17 +83,19 @@ def _duties(result: Any) -> web.Response:
 async def attester_duties(request: web.Request) -> web.Response:
     epoch = _epoch(request)
     indices = await _indices(request)
-    return _duties(node_of(request).attester_duties(epoch, indices))
+    result = await asyncio.to_thread(node_of(request).attester_duties, epoch, indices)
+    return await asyncio.to_thread(_duties, result)
 
 
 async def proposer_duties(request: web.Request) -> web.Response:
-    return _duties(node_of(request).proposer_duties(_epoch(request)))
+    result = await asyncio.to_thread(node_of(request).proposer_duties, _epoch(request))
+    return _duties(result)
 
 
 async def sync_duties(request: web.Request) -> web.Response:
     epoch = _epoch(request)
     indices = await _indices(request)
-    result = node_of(request).sync_duties(epoch, indices)
+    result = await asyncio.to_thread(node_of(request).sync_duties, epoch, indices)
     return data_response(render(result.data), execution_optimistic=result.execution_optimistic)
 
 
@@ -106,7 +108,7 @@ async def attestation_data(request: web.Request) -> web.Response:
     index = request.query.get("committee_index")
     committee_index = 0 if index is None else parse_uint(index, "committee_index")
     ssz = wants_ssz(request, ssz_supported=True)
-    data = node_of(request).attestation_data(slot, committee_index)
+    data = await asyncio.to_thread(node_of(request).attestation_data, slot, committee_index)
     return ssz_response(data) if ssz else data_response(encode(data))
 
 
@@ -115,7 +117,9 @@ async def aggregate_attestation(request: web.Request) -> web.Response:
     root = parse_root(request.query.get("attestation_data_root"), "attestation_data_root")
     slot = parse_uint(request.query.get("slot"), "slot")
     committee_index = parse_uint(request.query.get("committee_index"), "committee_index")
-    aggregate = node_of(request).aggregate_attestation(slot, root, committee_index)
+    aggregate = await asyncio.to_thread(
+        node_of(request).aggregate_attestation, slot, root, committee_index
+    )
     return container_response(request, aggregate, version="electra")
 
 
@@ -159,7 +163,9 @@ async def sync_committee_contribution(request: web.Request) -> web.Response:
     slot = parse_uint(request.query.get("slot"), "slot")
     subcommittee = parse_uint(request.query.get("subcommittee_index"), "subcommittee_index")
     root = parse_root(request.query.get("beacon_block_root"), "beacon_block_root")
-    contribution = node_of(request).sync_committee_contribution(slot, subcommittee, root)
+    contribution = await asyncio.to_thread(
+        node_of(request).sync_committee_contribution, slot, subcommittee, root
+    )
     return data_response(encode(contribution))
 
 
@@ -173,13 +179,13 @@ async def aggregate_and_proofs(request: web.Request) -> web.Response:
     items = await body_items(
         request, SignedAggregateAndProof, List[SignedAggregateAndProof, MAX_AGGREGATES]
     )
-    node_of(request).submit_aggregates(items)
+    await asyncio.to_thread(node_of(request).submit_aggregates, items)
     return web.Response(status=200)
 
 
 async def contribution_and_proofs(request: web.Request) -> web.Response:
     items = await body_items(request, SignedContributionAndProof)
-    node_of(request).submit_contributions(items)
+    await asyncio.to_thread(node_of(request).submit_contributions, items)
     return web.Response(status=200)
 
 
