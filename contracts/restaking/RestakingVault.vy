@@ -452,11 +452,16 @@ def redelegate(operator: address) -> uint256:
 @nonreentrant
 def complete_withdrawal(withdrawal_id: uint256) -> uint256:
     """
-    @notice Pay a matured withdrawal to its restaker (anyone may call: a keeper can take a
-            matured withdrawal out of the slashable queue). Returns the wdivETH paid.
+    @notice Pay a matured withdrawal to its restaker; only the restaker may complete it.
+            Returns the wdivETH paid.
+    @dev    Restaker-only, as in EigenLayer: a contract restaker (distributor sub-account,
+            native pod) credits exactly what its own call returns, so wdivETH pushed to it by
+            someone else's call would sit outside its books and strand its holders' request.
+            Until completed, a matured withdrawal stays slashable: the restaker's own risk.
     """
     w: Withdrawal = self.withdrawal[withdrawal_id]
     assert w.restaker != empty(address), "unknown withdrawal"
+    assert msg.sender == w.restaker, "caller is not the restaker"
     assert block.timestamp >= w.completable_at, "withdrawal delay not passed"
     pool: Pool = self.queued_pool[w.operator][w.generation]
     value: uint256 = self._to_assets(w.shares, pool)

@@ -97,6 +97,25 @@ def test_request_and_complete_redeem_after_delay(dist: Dist):
         lrt.complete_redeem(rid)
 
 
+def test_third_party_cannot_strand_a_redeem_request(dist: Dist):
+    ops = dist.operators(2)
+    lrt = dist.create(ops, [5_000, 5_000])
+    h = dist.holder("h", lrt)
+    _deposit(dist, lrt, h, 4 * ETHER)
+    with boa.env.prank(h):
+        rid = lrt.request_redeem(lrt.balanceOf(h))
+    last = dist.vault.withdrawal_count()
+    dist.delay()
+    before = dist.wdiv.balanceOf(h)
+    with boa.env.prank(dist.upper.account("griefer")):
+        for wid in (last - 1, last):  # the request's two slices, one per sub-account
+            with boa.reverts("caller is not the restaker"):
+                dist.vault.complete_withdrawal(wid)
+        paid = lrt.complete_redeem(rid)  # anyone may still complete the request itself
+    assert 4 * ETHER - paid <= 2
+    assert dist.wdiv.balanceOf(h) - before == paid
+
+
 def test_request_redeem_bad_input(dist: Dist):
     lrt = dist.create(dist.operators(1), [10_000])
     h = dist.holder("h", lrt)

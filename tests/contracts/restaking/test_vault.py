@@ -17,6 +17,11 @@ def _queue(u: Upper, restaker: str, shares: int) -> int:
         return u.vault.queue_withdrawal(shares)
 
 
+def _complete(u: Upper, restaker: str, withdrawal_id: int) -> int:
+    with boa.env.prank(restaker):
+        return u.vault.complete_withdrawal(withdrawal_id)
+
+
 def test_deposit_delegates_and_values_exactly(upper: Upper):
     op = upper.operator("op")
     r = upper.restaker("r")
@@ -69,13 +74,24 @@ def test_withdrawal_delay_is_max_unbonding_and_minimum(upper: Upper):
     assert upper.vault.withdrawal(wid2)[4] == _now() + 30 * 86_400
     boa.env.time_travel(seconds=upper.vault.withdrawal(wid)[4] - _now() - 1)
     with boa.reverts("withdrawal delay not passed"):
-        upper.vault.complete_withdrawal(wid)
+        _complete(upper, r, wid)
     boa.env.time_travel(seconds=1)
     before = upper.wdiv.balanceOf(r)
-    assert upper.vault.complete_withdrawal(wid) == 5 * ETHER
+    assert _complete(upper, r, wid) == 5 * ETHER
     assert upper.wdiv.balanceOf(r) == before + 5 * ETHER
     with boa.reverts("unknown withdrawal"):
+        _complete(upper, r, wid)
+
+
+def test_only_the_restaker_completes_its_withdrawal(upper: Upper):
+    op = upper.operator("op")
+    r = upper.restaker("r")
+    upper.deposit(r, 4 * ETHER, op)
+    wid = _queue(upper, r, upper.vault.shares(r))
+    boa.env.time_travel(seconds=MIN_DELAY)
+    with boa.env.prank(upper.account("keeper")), boa.reverts("caller is not the restaker"):
         upper.vault.complete_withdrawal(wid)
+    assert _complete(upper, r, wid) == 4 * ETHER
 
 
 def test_undelegate_queues_everything_and_redelegate(upper: Upper):
@@ -201,5 +217,5 @@ def test_completed_withdrawal_pays_after_unbonding(upper: Upper):
     upper.deposit(r, 8 * ETHER, op)
     wid = _queue(upper, r, upper.vault.shares(r))
     boa.env.time_travel(seconds=UNBONDING)
-    assert upper.vault.complete_withdrawal(wid) == 8 * ETHER
+    assert _complete(upper, r, wid) == 8 * ETHER
     assert upper.vault.stake(op) == 0
