@@ -394,7 +394,7 @@ class RestakingDemo:
 
         self.wait_chain_time(completable_at)
         wallet = self.wdiv.balance_of(self.restaker.address)
-        self.vault.complete_withdrawal(self.prover, queued)  # anyone may; pays the restaker
+        self.vault.complete_withdrawal(self.restaker, queued)
         paid = self.wdiv.balance_of(self.restaker.address) - wallet
         _check(paid == after[1], f"the withdrawal paid {paid}, worth {after[1]}")
         self.log(f"withdrawal #{queued} completed: {paid / ETH:.4f} wdivETH to the restaker")
