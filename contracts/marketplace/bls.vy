@@ -8,25 +8,33 @@
         (16 zero bytes + 48), G1 = x‖y (128 bytes), G2 = x.c0‖x.c1‖y.c0‖y.c1 (256 bytes).
 @dev    hash_to_curve is computed here, not taken as input: expand_message_xmd with the
         SHA-256 precompile, reduction of each 64-byte string modulo p with MODEXP (exponent
-        1), MAP_FP2_TO_G2 (which clears the cofactor: clearing is linear, so the sum of the
-        two mapped points equals the RFC's clear_cofactor(Q0 + Q1)), then G2ADD.
-        Two signatures by one key are checked with a single 2-pair pairing over a random
-        linear combination (r from keccak of all inputs, 128 bits):
-        e(pk, H(a) + r·H(b)) · e(−g1, σa + r·σb) = 1. G2MSM subgroup-checks r's operands;
-        the pairing subgroup-checks the sums, so each σ is in G2 too.
+        1, a 64-byte modulus, so the result is already EIP-2537's 64-byte encoding),
+        MAP_FP2_TO_G2 (which clears the cofactor: clearing is linear, so the sum of the two
+        mapped points equals the RFC's clear_cofactor(Q0 + Q1)), then G2ADD.
+        `verify_two` checks e(pk, H(a) + H(b)) = e(g1, σa + σb): one 2-pair pairing, no
+        random linear combination. That proves the key's holder signed both `a` and `b`
+        (docs/restaking-marketplace.md, "Equivocation proofs"), which is what a slash needs;
+        it does not prove that each submitted signature is individually valid.
 """
 
 MAX_MESSAGE: constant(uint256) = 256
-DST_PRIME: constant(Bytes[44]) = b"BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_\x2b"
-P: constant(Bytes[48]) = x"1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab"
+# DST_prime = DST ‖ I2OSP(len(DST), 1), split 31 + 13 bytes so that every concat below joins
+# fixed-size values (cheap mstores, no length bookkeeping)
+DST_HEAD: constant(bytes31) = 0x424c535f5349475f424c53313233383147325f584d443a5348412d3235365f
+DST_TAIL: constant(bytes13) = 0x535357555f524f5f504f505f2b
+# MODEXP input: lengths (base 64 bytes, exponent 1, modulus 64), base, exponent 1, then p in
+# 64 bytes (16 zero bytes ‖ P_HEAD ‖ P_TAIL), so the result is in EIP-2537's 64-byte encoding
+LENGTH_64: constant(bytes32) = 0x0000000000000000000000000000000000000000000000000000000000000040
+LENGTH_1: constant(bytes32) = 0x0000000000000000000000000000000000000000000000000000000000000001
+EXPONENT_AND_PAD: constant(bytes17) = 0x0100000000000000000000000000000000
+P_HEAD: constant(bytes16) = 0x1a0111ea397fe69a4b1ba7b6434bacd7
+P_TAIL: constant(bytes32) = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab
 NEG_G1: constant(Bytes[128]) = x"0000000000000000000000000000000017f1d3a73197d7942695638c4fa9ac0fc3688c4f9774b905a14e3a3f171bac586c55e83ff97a1aeffb3af00adb22c6bb00000000000000000000000000000000114d1d6855d545a8aa7d76c8cf2e21f267816aef1db507c96655b9d5caac42364e6f38ba0ecb751bad54dcd6b939c2ca"
-PAD16: constant(bytes16) = empty(bytes16)
 INFINITY_G1: constant(Bytes[128]) = x"0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 
 MODEXP: constant(address) = 0x0000000000000000000000000000000000000005
 G1MSM: constant(address) = 0x000000000000000000000000000000000000000C
 G2ADD: constant(address) = 0x000000000000000000000000000000000000000d
-G2MSM: constant(address) = 0x000000000000000000000000000000000000000E
 PAIRING: constant(address) = 0x000000000000000000000000000000000000000F
 MAP_FP2_TO_G2: constant(address) = 0x0000000000000000000000000000000000000011
 
@@ -34,41 +42,61 @@ MAP_FP2_TO_G2: constant(address) = 0x0000000000000000000000000000000000000011
 @internal
 @view
 def _fp(hi: bytes32, lo: bytes32) -> Bytes[64]:
-    """A 64-byte big-endian string reduced modulo p, in EIP-2537's 64-byte encoding."""
-    reduced: Bytes[48] = raw_call(
+    """The 64-byte big-endian string hi‖lo reduced modulo p, in EIP-2537's 64-byte encoding."""
+    return raw_call(
         MODEXP,
-        concat(convert(64, bytes32), convert(1, bytes32), convert(48, bytes32), hi, lo, x"01", P),
-        max_outsize=48,
+        concat(LENGTH_64, LENGTH_1, LENGTH_64, hi, lo, EXPONENT_AND_PAD, P_HEAD, P_TAIL),
+        max_outsize=64,
         is_static_call=True,
     )
-    return concat(PAD16, reduced)
+
+
+@internal
+@pure
+def _xmd(b0: uint256, previous: bytes32, i: bytes1) -> bytes32:
+    """expand_message_xmd's b_i = H(strxor(b_0, b_(i-1)) ‖ I2OSP(i, 1) ‖ DST_prime)."""
+    return sha256(
+        concat(convert(b0 ^ convert(previous, uint256), bytes32), i, DST_HEAD, DST_TAIL)
+    )
 
 
 @internal
 @view
-def _call(target: address, data: Bytes[512]) -> Bytes[256]:
-    ok: bool = False
-    out: Bytes[256] = b""
-    ok, out = raw_call(target, data, max_outsize=256, is_static_call=True, revert_on_failure=False)
-    assert ok, "malformed BLS point"
-    return out
+def _map(hi_c0: bytes32, lo_c0: bytes32, hi_c1: bytes32, lo_c1: bytes32) -> Bytes[256]:
+    """MAP_FP2_TO_G2 of the Fp2 element (hi_c0‖lo_c0 mod p) + (hi_c1‖lo_c1 mod p)·u."""
+    return raw_call(
+        MAP_FP2_TO_G2,
+        concat(self._fp(hi_c0, lo_c0), self._fp(hi_c1, lo_c1)),
+        max_outsize=256,
+        is_static_call=True,
+    )
 
 
 @internal
 @view
 def hash_to_g2(message: Bytes[MAX_MESSAGE]) -> Bytes[256]:
-    """RFC 9380 hash_to_curve for G2 with the Ethereum POP ciphersuite's DST."""
-    b0: bytes32 = sha256(
-        concat(empty(bytes32), empty(bytes32), message, x"010000", DST_PRIME)
+    """
+    RFC 9380 hash_to_curve for G2 with the Ethereum POP ciphersuite's DST. The precompile
+    calls here cannot fail: every input is a canonical field element or a mapped point.
+    """
+    b0: uint256 = convert(
+        sha256(concat(empty(bytes32), empty(bytes32), message, 0x010000, DST_HEAD, DST_TAIL)),
+        uint256,
     )
-    b: bytes32[8] = empty(bytes32[8])
-    b[0] = sha256(concat(b0, x"01", DST_PRIME))
-    for i: uint256 in range(1, 8):
-        mixed: bytes32 = convert(convert(b0, uint256) ^ convert(b[i - 1], uint256), bytes32)
-        b[i] = sha256(concat(mixed, convert(convert(i + 1, uint8), bytes1), DST_PRIME))
-    q0: Bytes[256] = self._call(MAP_FP2_TO_G2, concat(self._fp(b[0], b[1]), self._fp(b[2], b[3])))
-    q1: Bytes[256] = self._call(MAP_FP2_TO_G2, concat(self._fp(b[4], b[5]), self._fp(b[6], b[7])))
-    return self._call(G2ADD, concat(q0, q1))
+    b1: bytes32 = sha256(concat(convert(b0, bytes32), 0x01, DST_HEAD, DST_TAIL))
+    b2: bytes32 = self._xmd(b0, b1, 0x02)
+    b3: bytes32 = self._xmd(b0, b2, 0x03)
+    b4: bytes32 = self._xmd(b0, b3, 0x04)
+    b5: bytes32 = self._xmd(b0, b4, 0x05)
+    b6: bytes32 = self._xmd(b0, b5, 0x06)
+    b7: bytes32 = self._xmd(b0, b6, 0x07)
+    b8: bytes32 = self._xmd(b0, b7, 0x08)
+    return raw_call(
+        G2ADD,
+        concat(self._map(b1, b2, b3, b4), self._map(b5, b6, b7, b8)),
+        max_outsize=256,
+        is_static_call=True,
+    )
 
 
 @internal
@@ -98,21 +126,28 @@ def verify_two(
     message_b: Bytes[MAX_MESSAGE],
     signature_b: Bytes[256],
 ) -> bool:
-    """Both signatures are valid under `pubkey` (reverts "malformed BLS point" on bad input)."""
+    """
+    `pubkey`'s holder signed both messages (distinct; reverts "malformed BLS point" on bad
+    input): e(pk, H(a) + H(b)) · e(−g1, σa + σb) = 1. G2ADD rejects points off the curve;
+    the pairing subgroup-checks both sums.
+    """
     assert len(signature_a) == 256 and len(signature_b) == 256, "malformed BLS point"
-    r: bytes32 = convert(
-        convert(keccak256(concat(pubkey, signature_a, signature_b, keccak256(message_a), keccak256(message_b))), uint256) >> 128 | 1,
-        bytes32,
-    )
-    h: Bytes[256] = self._call(
-        G2ADD,
-        concat(
-            self.hash_to_g2(message_a),
-            self._call(G2MSM, concat(self.hash_to_g2(message_b), r)),
-        ),
-    )
-    s: Bytes[256] = self._call(G2ADD, concat(signature_a, self._call(G2MSM, concat(signature_b, r))))
     ok: bool = False
+    s: Bytes[256] = b""
+    ok, s = raw_call(
+        G2ADD,
+        concat(signature_a, signature_b),
+        max_outsize=256,
+        is_static_call=True,
+        revert_on_failure=False,
+    )
+    assert ok, "malformed BLS point"
+    h: Bytes[256] = raw_call(
+        G2ADD,
+        concat(self.hash_to_g2(message_a), self.hash_to_g2(message_b)),
+        max_outsize=256,
+        is_static_call=True,
+    )
     out: Bytes[32] = b""
     ok, out = raw_call(
         PAIRING,
