@@ -1,4 +1,4 @@
-"""Slot processing of the devnet beacon chain with 64, 1,000 and 10,000 validators.
+"""Slot processing of the devnet beacon chain with 64, 1,000, 3,000 and 10,000 validators.
 
 Every validator is external (the node holds no keys) and attests once per epoch with its own
 SingleAttestation, as validator clients do through the Beacon API; the slot's proposer
@@ -39,6 +39,7 @@ GOAL_MS = {1000: 1000.0}  # half of a 2 s slot
 SIZES = (
     (64, 16),
     (1000, 16),
+    (3000, 16),
     (10_000, 8),
 )  # (validators, measured slots)
 

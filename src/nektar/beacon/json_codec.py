@@ -74,17 +74,22 @@ def decode_hex(value: Any, length: int | None = None, path: str = "$") -> bytes:
 
 def encode(value: View) -> Any:
     """The API JSON form (str / bool / list / dict) of any remerkleable value."""
-    if isinstance(value, boolean):
+    kind = _kind(type(value))
+    if kind == "boolean":
         return bool(value)
-    if isinstance(value, uint):
+    if kind == "uint":
         return str(int(value))
-    if isinstance(value, ByteVector | ByteList):
+    if kind in ("bytevector", "bytelist"):
         return "0x" + bytes(value).hex()
-    if isinstance(value, Bitlist | Bitvector):
+    if kind == "bits":
         return "0x" + value.encode_bytes().hex()
-    if isinstance(value, Container):
-        return {name: encode(getattr(value, name)) for name in value.__class__.fields()}
-    if isinstance(value, List | Vector):
+    if kind == "container":
+        backing = value.get_backing()
+        return {
+            name: encode(field_type.view_from_backing(backing.getter(gindex)))
+            for name, field_type, gindex in _layout(type(value))
+        }
+    if kind in ("list", "vector"):
         return [encode(item) for item in value]
     raise CodecError(f"no Beacon API JSON encoding for {type(value).type_repr()}")
 
@@ -125,6 +130,17 @@ def _kind(typ: type[View]) -> str:
     return "unknown"
 
 
+@cache
+def _layout(typ: type[Container]) -> tuple[tuple[str, type[View], int], ...]:
+    """(name, type, generalized tree index) of each field: remerkleable recomputes `fields()`
+    (a fresh dict walk over the class hierarchy) on every attribute read."""
+    depth = typ.tree_depth()
+    return tuple(
+        (name, field_type, (1 << depth) | i)
+        for i, (name, field_type) in enumerate(typ.fields().items())
+    )
+
+
 _KINDS: tuple[tuple[str, Any], ...] = (
     ("boolean", boolean),
     ("uint", uint),
@@ -141,7 +157,7 @@ def _decode_container(typ: type[V], data: Any, path: str) -> V:
     if not isinstance(data, dict):
         raise CodecError(f"{path}: expected a JSON object for {typ.type_repr()}, got {_show(data)}")
     nodes = []
-    for name, field_type in typ.fields().items():
+    for name, field_type, _ in _layout(typ):
         if name not in data:
             raise CodecError(f"{path}: missing field '{name}' of {typ.type_repr()}")
         nodes.append(decode(field_type, data[name], f"{path}.{name}").get_backing())

@@ -11,7 +11,13 @@ from nektar.beacon.chain.interface import BeaconNode
 from nektar.beacon.server import beacon_routes, validator_routes
 from nektar.beacon.server.beacon_routes import NODE_KEY
 from nektar.beacon.server.events import STREAMS_KEY, close_streams, events
-from nektar.beacon.server.http import ApiError, accept_middleware, error_middleware
+from nektar.beacon.server.http import (
+    ACCEPTED_KEY,
+    AcceptedItems,
+    ApiError,
+    accept_middleware,
+    error_middleware,
+)
 
 
 def create_app(node: BeaconNode, middlewares: Iterable[web.middleware] = ()) -> web.Application:
@@ -20,6 +26,7 @@ def create_app(node: BeaconNode, middlewares: Iterable[web.middleware] = ()) -> 
     app = web.Application(middlewares=[*middlewares, error_middleware, accept_middleware])
     app[NODE_KEY] = node
     app[STREAMS_KEY] = weakref.WeakSet()
+    app[ACCEPTED_KEY] = AcceptedItems()
     beacon_routes.add_routes(app)
     validator_routes.add_routes(app)
     app.router.add_get("/eth/v1/events", events)

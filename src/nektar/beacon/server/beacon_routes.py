@@ -21,7 +21,6 @@ from nektar.beacon.json_codec import CodecError, decode, decode_ssz, encode
 from nektar.beacon.server.http import (
     ApiError,
     bad_request,
-    body_items,
     consensus_version_header,
     data_response,
     indexed_errors,
@@ -35,6 +34,7 @@ from nektar.beacon.server.http import (
     request_is_ssz,
     split_query_list,
     ssz_response,
+    submit_items,
     wants_ssz,
 )
 from nektar.beacon.server.render import render
@@ -294,15 +294,16 @@ async def submit_pool_attestations(request: web.Request) -> web.Response:
     version = consensus_version_header(request, FORK_NAMES)
     if version not in ELECTRA_FORKS:
         raise bad_request(f"Unsupported attestation version {version}: send SingleAttestation")
-    items = await body_items(request, SingleAttestation, List[SingleAttestation, POOL_LIMIT])
-    await asyncio.to_thread(node_of(request).submit_attestations, items)
-    return web.Response(status=200)
+    return await submit_items(
+        request,
+        SingleAttestation,
+        node_of(request).submit_attestations,
+        List[SingleAttestation, POOL_LIMIT],
+    )
 
 
 async def submit_pool_sync_committees(request: web.Request) -> web.Response:
-    items = await body_items(request, SyncCommitteeMessage)
-    await asyncio.to_thread(node_of(request).submit_sync_messages, items)
-    return web.Response(status=200)
+    return await submit_items(request, SyncCommitteeMessage, node_of(request).submit_sync_messages)
 
 
 async def _single(request: web.Request, typ: type) -> Any:

@@ -9,6 +9,7 @@ answers a spec-shaped 500 so that one bad request never takes the server down.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from remerkleable.core import View
 
-from nektar.beacon.chain.interface import InvalidRequest, NotFound, SubmissionFailed
+from nektar.beacon.chain.interface import InvalidRequest, ItemError, NotFound, SubmissionFailed
 from nektar.beacon.json_codec import CodecError, decode, decode_ssz, decode_uint, encode, encode_ssz
 
 log = logging.getLogger("nektar.beacon.api")
@@ -263,34 +264,81 @@ async def json_body(request: web.Request) -> Any:
         raise bad_request(f"Request body is not valid JSON: {exc}") from exc
 
 
-async def body_items(
-    request: web.Request, typ: type[V], list_type: type[View] | None = None
-) -> list[V]:
-    """A JSON array (or, where the spec offers it, an SSZ `list_type`) of one container type;
-    a bad item is reported in `failures` with its index (the spec's IndexedErrorMessage).
-    Decoding runs in a worker thread: a slot's worth of attestations is thousands of
-    containers, and the event loop keeps serving meanwhile."""
+class AcceptedItems:
+    """Digests of the JSON items of pool submissions the node accepted. Every member of a DVT
+    cluster broadcasts the same combined attestation, aggregate or sync message; the copies
+    are recognised before they are decoded (decoding a slot's batch costs more than the
+    node's own look-up of accepted roots) and answered 200 at once."""
+
+    def __init__(self, limit: int = 65_536) -> None:
+        self.limit = limit
+        self._digests: dict[bytes, None] = {}
+
+    @staticmethod
+    def digest(item: Any) -> bytes:
+        text = json.dumps(item, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).digest()
+
+    def __contains__(self, digest: object) -> bool:
+        return digest in self._digests
+
+    def add(self, digests: Sequence[bytes]) -> None:
+        for digest in digests:
+            self._digests[digest] = None
+        excess = len(self._digests) - self.limit
+        if excess > 0:  # forget the oldest (dicts keep insertion order)
+            for digest in list(self._digests)[:excess]:
+                del self._digests[digest]
+
+
+ACCEPTED_KEY = web.AppKey("accepted_items", AcceptedItems)
+
+
+async def submit_items(
+    request: web.Request,
+    typ: type[V],
+    submit: Callable[[list[V]], None],
+    list_type: type[View] | None = None,
+) -> web.Response:
+    """A pool/aggregate submission: a JSON array (or, where the spec offers it, an SSZ
+    `list_type`) of one container type, handed to `submit` (a node method) in a worker
+    thread. Items already accepted are skipped; failures keep the request's item indices
+    (the spec's IndexedErrorMessage). Decoding runs in the worker thread too: a slot's worth
+    of attestations is thousands of containers, and the event loop keeps serving meanwhile."""
     if list_type is not None and request_is_ssz(request, ssz_supported=True):
         raw = await request.read()
         try:
-            return list(await asyncio.to_thread(decode_ssz, list_type, raw, "body"))
+            items = list(await asyncio.to_thread(decode_ssz, list_type, raw, "body"))
         except CodecError as exc:
             raise bad_request(f"Invalid request body: {exc}") from exc
+        await asyncio.to_thread(submit, items)
+        return web.Response(status=200)
     body = await json_body(request)
     if not isinstance(body, list):
         raise bad_request("Request body must be a JSON array")
-    return await asyncio.to_thread(_decode_items, typ, body)
+    await asyncio.to_thread(_submit_json, request.app[ACCEPTED_KEY], typ, body, submit)
+    return web.Response(status=200)
 
 
-def _decode_items(typ: type[V], body: list[Any]) -> list[V]:
+def _submit_json(
+    accepted: AcceptedItems, typ: type[V], body: list[Any], submit: Callable[[list[V]], None]
+) -> None:
+    digests = [accepted.digest(item) for item in body]
+    fresh = [i for i, digest in enumerate(digests) if digest not in accepted]
     items = []
-    for i, item in enumerate(body):
+    for i in fresh:
         try:
-            items.append(decode(typ, item, f"body[{i}]"))
+            items.append(decode(typ, body[i], f"body[{i}]"))
         except CodecError as exc:
             failure = {"index": i, "message": str(exc)}
             raise ApiError(400, f"Invalid request body: {exc}", [failure]) from exc
-    return items
+    try:
+        submit(items)
+    except SubmissionFailed as exc:
+        rejected = {e.index for e in exc.errors}
+        accepted.add([digests[i] for n, i in enumerate(fresh) if n not in rejected])
+        raise SubmissionFailed([ItemError(fresh[e.index], e.message) for e in exc.errors]) from None
+    accepted.add([digests[i] for i in fresh])
 
 
 def indexed_errors(handler: Handler) -> Handler:

@@ -24,7 +24,6 @@ from nektar.beacon.json_codec import CodecError, decode_hex, encode
 from nektar.beacon.server.beacon_routes import ELECTRA_FORKS, FORK_NAMES, node_of
 from nektar.beacon.server.http import (
     bad_request,
-    body_items,
     consensus_version_header,
     container_response,
     data_response,
@@ -34,6 +33,7 @@ from nektar.beacon.server.http import (
     parse_root,
     parse_uint,
     ssz_response,
+    submit_items,
     wants_ssz,
 )
 from nektar.beacon.server.render import render
@@ -176,17 +176,17 @@ async def aggregate_and_proofs(request: web.Request) -> web.Response:
     version = consensus_version_header(request, FORK_NAMES)
     if version not in ELECTRA_FORKS:
         raise bad_request(f"Unsupported aggregate version {version}: this chain is at Electra")
-    items = await body_items(
-        request, SignedAggregateAndProof, List[SignedAggregateAndProof, MAX_AGGREGATES]
+    return await submit_items(
+        request,
+        SignedAggregateAndProof,
+        node_of(request).submit_aggregates,
+        List[SignedAggregateAndProof, MAX_AGGREGATES],
     )
-    await asyncio.to_thread(node_of(request).submit_aggregates, items)
-    return web.Response(status=200)
 
 
 async def contribution_and_proofs(request: web.Request) -> web.Response:
-    items = await body_items(request, SignedContributionAndProof)
-    await asyncio.to_thread(node_of(request).submit_contributions, items)
-    return web.Response(status=200)
+    node = node_of(request)
+    return await submit_items(request, SignedContributionAndProof, node.submit_contributions)
 
 
 async def beacon_committee_subscriptions(request: web.Request) -> web.Response:
