@@ -29,7 +29,7 @@ from nektar.beacon.server import BeaconAPIServer
 from nektar.crypto import bls, dkg
 from nektar.crypto.node_key import NodeKey
 from nektar.crypto.signing import eth1_withdrawal_credentials
-from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_definition
+from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_validators
 
 FAST_KDF = {"kdf": "pbkdf2", "kdf_params": {"c": 1024}}
 MANAGED = 8  # genesis validators the beacon node runs itself (they propose most blocks)
@@ -41,14 +41,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def dkg_keys(n: int, t: int, count: int) -> dict[int, dkg.DKGOutcome]:
-    """Run a real DKG among n in-memory members for `count` validator keys."""
-    session = bytes(32)
-    members = {i: dkg.DKG(session, i, n, t, batch=count) for i in range(1, n + 1)}
-    done = dkg.run_in_memory(members)
-    outcomes = {i: m.outcome for i, m in done.items()}
-    assert all(o is not None for o in outcomes.values())
-    return outcomes  # type: ignore[return-value]
+def dkg_keys(n: int, t: int, count: int) -> dict[int, list[dkg.KeyShare]]:
+    """Run real DKGs among n in-memory members for `count` validator keys: one ceremony per
+    batch of at most `dkg.MAX_BATCH` keys (one message set per batch, as the DKG engine does).
+    Returns each member's key shares."""
+    shares: dict[int, list[dkg.KeyShare]] = {i: [] for i in range(1, n + 1)}
+    for number, start in enumerate(range(0, count, dkg.MAX_BATCH)):
+        size = min(dkg.MAX_BATCH, count - start)
+        session = number.to_bytes(32, "big")
+        members = {i: dkg.DKG(session, i, n, t, batch=size) for i in range(1, n + 1)}
+        for i, member in dkg.run_in_memory(members).items():
+            assert member.outcome is not None, member.failure
+            shares[i] += member.outcome.keys
+    return shares
 
 
 @dataclass
@@ -70,8 +75,11 @@ class Operator:
 
 
 def write_datadirs(
-    root: Path, n: int, t: int, outcomes: dict[int, dkg.DKGOutcome], beacon_url: str
+    root: Path, n: int, t: int, shares: dict[int, list[dkg.KeyShare]], beacon_url: str
 ) -> list[Operator]:
+    """Each operator's data directory as the DKG engine leaves it. Share keystores use PBKDF2
+    with 1,024 rounds (`FAST_KDF`): a valid EIP-2335 keystore (the EIP allows pbkdf2 with any
+    count), cheap to write and load by the thousand; operators' nodes use scrypt."""
     operators = [
         Operator(i, NodeKey.generate(), root / f"node{i}", free_port()) for i in range(1, n + 1)
     ]
@@ -79,16 +87,20 @@ def write_datadirs(
     for op in operators:
         datadir = DataDir(op.datadir)
         datadir.write_node_key(op.key, kdf_params={"n": 1024})
-        for share in outcomes[op.index].keys:
-            definition = ClusterDefinition(
-                group_pubkey="0x" + share.group_pubkey.hex(),
-                threshold=t,
-                members=members,
-                public_shares=["0x" + share.public_shares[j].hex() for j in range(1, n + 1)],
-                my_index=op.index,
+        validators = [
+            (
+                ClusterDefinition(
+                    group_pubkey="0x" + share.group_pubkey.hex(),
+                    threshold=t,
+                    members=members,
+                    public_shares=["0x" + share.public_shares[j].hex() for j in range(1, n + 1)],
+                    my_index=op.index,
+                ),
+                share.secret_share,
             )
-            datadir.write_share(share.group_pubkey, share.secret_share, **FAST_KDF)
-            write_definition(datadir, definition)
+            for share in shares[op.index]
+        ]
+        write_validators(datadir, validators, **FAST_KDF)
         (op.datadir / "stinger.toml").write_text(
             f'beacon_urls = ["{beacon_url}"]\np2p_port = {op.p2p_port}\n'
             'api_port = 0\nmetrics_port = 0\nlog_format = "json"\n'
@@ -164,7 +176,7 @@ class Devnet:
 
     def start(self, genesis_delay: float = 4.0) -> None:
         outcomes = dkg_keys(self.n, self.t, self.count)
-        self.pubkeys = [k.group_pubkey for k in outcomes[1].keys]
+        self.pubkeys = [k.group_pubkey for k in outcomes[1]]
         self.beacon = BeaconThread(
             devnet_beacon(self.pubkeys, genesis_delay, self.seconds_per_slot, self.slots_per_epoch)
         )

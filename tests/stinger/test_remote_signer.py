@@ -77,7 +77,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[list[SignerNode], bytes
                 host.set_peer_address(other.address, *other.listen_address)
     nodes = []
     for i, host in hosts.items():
-        share = outcomes[i].keys[0]
+        share = outcomes[i][0]
         definition = ClusterDefinition(
             group_pubkey="0x" + share.group_pubkey.hex(),
             threshold=3,
@@ -107,7 +107,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[list[SignerNode], bytes
         nodes.append(SignerNode(f"http://127.0.0.1:{runner.addresses[0][1]}", host, runner, db))
     for host in hosts.values():
         await host.wait_for_peers(timeout=10)
-    yield nodes, outcomes[1].keys[0].group_pubkey, recorder
+    yield nodes, outcomes[1][0].group_pubkey, recorder
     for node in nodes:
         await node.runner.cleanup()
         await node.host.stop()

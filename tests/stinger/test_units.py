@@ -84,7 +84,7 @@ def outcomes():  # type: ignore[no-untyped-def]
 
 
 def _definition(outcomes, index: int, key_no: int = 0) -> ClusterDefinition:  # type: ignore[no-untyped-def]
-    share = outcomes[index].keys[key_no]
+    share = outcomes[index][key_no]
     return ClusterDefinition(
         group_pubkey="0x" + share.group_pubkey.hex(),
         threshold=3,
@@ -115,7 +115,7 @@ def test_node_key_encrypted_and_plain(tmp_path: Path) -> None:
 def test_cluster_store_round_trip_and_runtime_add(tmp_path: Path, outcomes) -> None:  # type: ignore[no-untyped-def]
     datadir = DataDir(tmp_path)
     first = _definition(outcomes, 2)
-    datadir.write_share(first.pubkey, outcomes[2].keys[0].secret_share, **FAST_KDF)
+    datadir.write_share(first.pubkey, outcomes[2][0].secret_share, **FAST_KDF)
     write_definition(datadir, first)
     store = ClusterStore(datadir)
     store.load()
@@ -123,19 +123,19 @@ def test_cluster_store_round_trip_and_runtime_add(tmp_path: Path, outcomes) -> N
     added: list[Validator] = []
     store.subscribe(added.append)
     second = _definition(outcomes, 2, 1)
-    store.add(second, outcomes[2].keys[1].secret_share)
+    store.add(second, outcomes[2][1].secret_share)
     store.set_validator_index(second.pubkey, 7)
     assert [v.pubkey for v in added] == [second.pubkey]
     again = ClusterStore(datadir)
     again.load()
     assert again.validators[second.pubkey].index == 7
-    assert again.validators[first.pubkey].share == outcomes[2].keys[0].secret_share
+    assert again.validators[first.pubkey].share == outcomes[2][0].secret_share
 
 
 def test_share_of_another_member_is_refused(tmp_path: Path, outcomes) -> None:  # type: ignore[no-untyped-def]
     datadir = DataDir(tmp_path)
     definition = _definition(outcomes, 1)
-    datadir.write_share(definition.pubkey, outcomes[2].keys[0].secret_share, **FAST_KDF)
+    datadir.write_share(definition.pubkey, outcomes[2][0].secret_share, **FAST_KDF)
     write_definition(datadir, definition)
     with pytest.raises(DataDirError, match="does not hold share 1"):
         ClusterStore(datadir).load()
@@ -209,12 +209,11 @@ def test_parsig_decoder_raises_only_its_error(data: bytes) -> None:
 async def test_aggregator_combines_t_partials_of_one_root(outcomes) -> None:  # type: ignore[no-untyped-def]
     duty, root, other = Duty(DutyType.ATTESTER, 5), b"\x11" * 32, b"\x22" * 32
     validators = {
-        i: Validator(_definition(outcomes, i), outcomes[i].keys[0].secret_share)
-        for i in range(1, 5)
+        i: Validator(_definition(outcomes, i), outcomes[i][0].secret_share) for i in range(1, 5)
     }
     group = validators[1].pubkey
     aggregator = Aggregator()
-    sign = lambda i, r: (validators[1], r, i, bls.sign(validators[i].share, r))  # noqa: E731
+    sign = lambda i, r: (validators[1], r, i, bls.hash_to_g2(r).scalar_mul(validators[i].share))  # noqa: E731
     aggregator.add(duty, [sign(1, root), sign(2, other)])  # a member that signed another root
     waiting = asyncio.ensure_future(aggregator.collect(duty, [(group, root)], timeout=5))
     await asyncio.sleep(0)
@@ -264,3 +263,59 @@ def test_cluster_definition_parser_rejects_with_its_error(raw: dict) -> None:
         ClusterDefinition.model_validate(raw)
     except ValidationError:
         return
+
+
+# ---------------------------------------------------------------- head events
+
+
+async def test_head_tracker_wakes_on_the_slots_block_and_falls_back_to_the_deadline() -> None:
+    """A head event for the slot ends the wait at once (the honest validator guide's "block
+    seen"); without one the wait ends at its deadline, also against a beacon node that has no
+    event stream at all."""
+    import time
+
+    from aiohttp import web
+
+    from nektar.beacon.client import BeaconClient
+    from nektar.beacon.server import BeaconAPIServer
+    from nektar.stinger.fetcher import HeadTracker
+
+    from .harness import devnet_beacon, free_port
+
+    node = devnet_beacon([], genesis_delay=-60, seconds_per_slot=12, slots_per_epoch=4)
+    server = BeaconAPIServer(node)
+    client = BeaconClient([await server.start()])
+    tracker = HeadTracker(client)
+    tracker.start()
+    try:
+        early = asyncio.ensure_future(tracker.wait(1, time.time() + 20))
+        await asyncio.sleep(0.3)  # subscribed
+        started = time.monotonic()
+        node.advance_slots(1)  # a managed validator proposes the slot-1 block
+        assert await early is True
+        assert time.monotonic() - started < 5
+        started = time.monotonic()
+        assert await tracker.wait(3, time.time() + 0.3) is False
+        assert 0.25 < time.monotonic() - started < 3
+        assert await tracker.wait(1, time.time() + 0.3) is True  # already seen: no wait
+    finally:
+        await tracker.stop()
+        await client.close()
+        await server.stop()
+
+    app = web.Application()  # a beacon node without /eth/v1/events
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    client = BeaconClient([f"http://127.0.0.1:{port}"])
+    tracker = HeadTracker(client)
+    tracker.start()
+    try:
+        started = time.monotonic()
+        assert await tracker.wait(1, time.time() + 0.5) is False
+        assert 0.45 < time.monotonic() - started < 3
+    finally:
+        await tracker.stop()
+        await client.close()
+        await runner.cleanup()

@@ -1,34 +1,55 @@
 """Aggregator stage: t valid partials → Lagrange interpolation → verified group signature.
 
 Partials arrive already verified (ours, or checked by parsigex against the sender's public
-share) and are grouped by (duty, validator, signing root): members that signed something
-else can never be mixed in. As soon as a group reaches the validator's threshold it is
-combined and checked against the group public key (one batch verification for every group
-a message completed); the result resolves whoever waits for it.
+share) and decoded (G2 points), grouped by (duty, validator, signing root): members that
+signed something else can never be mixed in. As soon as a group reaches the validator's
+threshold it is interpolated from the points (small integer Lagrange weights: a few point
+additions, and one multiplication by the common denominator's inverse when it is not 1) and
+checked against the group public key (one batch verification for every group a call
+completed); the result resolves whoever waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from nektar.crypto import threshold
+from nektar.crypto import bls, threshold
 from nektar.stinger.datadir import Validator
 from nektar.stinger.duties import Duty, DutyType
 
 log = logging.getLogger("nektar.stinger.aggregator")
 
 Key = tuple[Duty, bytes, bytes]  # duty, validator pubkey, signing root
-Item = tuple[Validator, bytes, int, bytes]  # validator, root, share index, partial signature
+Item = tuple[Validator, bytes, int, bls.G2Point]  # validator, root, share index, partial
+
+
+def interpolate(partials: Mapping[int, bls.G2Point], t: int) -> bls.G2Point:
+    """The group signature from the t lowest-indexed partial signature points (what
+    `threshold.combine` computes from bytes; the points here are already decoded)."""
+    indices = tuple(sorted(partials))[:t]
+    small = threshold.integer_lagrange(indices)
+    if small is None:
+        weights = threshold.lagrange_coefficients(indices)
+        return bls.g2_lincomb([partials[i] for i in indices], [weights[i] for i in indices])
+    denominator, integers = small
+    signed = zip(indices, integers, strict=True)
+    points = [partials[i] if k > 0 else -partials[i] for i, k in signed]
+    total = bls.msm(points, [abs(k) for k in integers])
+    return total if denominator == 1 else bls.g2_mul(total, pow(denominator, -1, bls.CURVE_ORDER))
 
 
 class Aggregator:
     def __init__(self) -> None:
-        self._partials: dict[Key, dict[int, bytes]] = {}
+        self._partials: dict[Key, dict[int, bls.G2Point]] = {}
         self._validators: dict[Key, Validator] = {}
         self._done: dict[Key, bytes] = {}
         self._waiters: dict[Key, asyncio.Future[bytes]] = {}
+
+    def complete(self, duty: Duty, pubkey: bytes, root: bytes) -> bool:
+        """Whether this group signature is already made (later partials need no checking)."""
+        return (duty, pubkey, root) in self._done
 
     def add(self, duty: Duty, items: Sequence[Item]) -> None:
         """Store partials; combine every group this completes."""
@@ -46,29 +67,30 @@ class Aggregator:
             self._combine(ready)
 
     def _combine(self, keys: list[Key]) -> None:
-        by_threshold: dict[int, list[Key]] = {}
-        for key in keys:
-            by_threshold.setdefault(self._validators[key].definition.threshold, []).append(key)
-        for t, group in by_threshold.items():
-            results = threshold.combine_and_verify_many([self._job(k) for k in group], t)
-            for key, result in zip(group, results, strict=True):
-                if isinstance(result, bytes):
-                    self._finish(key, result)
-                else:  # not expected with verified partials: drop the culprits, wait for more
-                    log.error("combining %s for 0x%s: %s", key[0], key[1].hex()[:16], result)
-                    for index in result.bad_indices:
-                        self._partials[key].pop(index, None)
-
-    def _job(self, key: Key) -> threshold.PartialSet:
-        _, pubkey, root = key
-        definition = self._validators[key].definition
-        partials = self._partials[key]
-        return threshold.PartialSet(
-            message=root,
-            group_pubkey=pubkey,
-            public_shares={i: definition.public_share(i) for i in partials},
-            partials=partials,
-        )
+        signatures = [
+            interpolate(self._partials[k], self._validators[k].definition.threshold) for k in keys
+        ]
+        batch = [
+            (self._validators[key].group_point, key[2], signature)
+            for key, signature in zip(keys, signatures, strict=True)
+        ]
+        if bls.batch_verify_points(batch):
+            for key, signature in zip(keys, signatures, strict=True):
+                self._finish(key, signature.compress())
+            return
+        for key, item in zip(keys, batch, strict=True):  # not expected with verified partials
+            if bls.batch_verify_points([item]):
+                self._finish(key, item[2].compress())
+                continue
+            validator, root = self._validators[key], key[2]
+            bad = [
+                i
+                for i, point in self._partials[key].items()
+                if not bls.batch_verify_points([(validator.share_point(i), root, point)])
+            ]
+            log.error("combining %s for 0x%s: bad partials %s", key[0], key[1].hex()[:16], bad)
+            for index in bad or list(self._partials[key]):
+                self._partials[key].pop(index, None)
 
     def _finish(self, key: Key, signature: bytes) -> None:
         self._done[key] = signature

@@ -52,6 +52,14 @@ class StingerSettings(BaseSettings):
     # on a small devnet every validator sits in all four subcommittees; benchmarks of many
     # validators on such a devnet turn it off.
     sync_contributions: bool = True
+    # Sync-committee messages (and so contributions) at all: a devnet of a few thousand
+    # validators seats ~40 % of them in the 512-seat committee every slot (a real network: a
+    # 1,000-validator cluster holds ~0.5 seat); the node benchmark turns them off.
+    sync_messages: bool = True
+    # Attest as soon as the beacon node reports the slot's block (SSE head events), else at
+    # 1/3 slot; false: always at 1/3 slot (a beacon node without the event stream needs no
+    # setting: the node falls back by itself).
+    head_events: bool = True
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Test hooks for the fault-tolerance tests (a byzantine member): "wrong-partials" sends

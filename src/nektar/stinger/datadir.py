@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -129,14 +130,33 @@ class ClusterDefinition(BaseModel):
 
 @dataclass
 class Validator:
-    """A cluster definition with this node's decrypted share: what the duty workflow signs with."""
+    """A cluster definition with this node's decrypted share: what the duty workflow signs with.
+
+    Decoded keys are kept here: a node verifies partials under every member's public share
+    and combined signatures under the group key every slot, and thousands of validators'
+    keys would churn a shared decoding cache."""
 
     definition: ClusterDefinition
     share: int
+    _share_points: dict[int, bls.G1Point] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def pubkey(self) -> bytes:
         return self.definition.pubkey
+
+    @cached_property
+    def group_point(self) -> bls.G1Point:
+        """The group public key, decoded and subgroup-checked once."""
+        return bls.decode_pubkey(self.pubkey)
+
+    def share_point(self, index: int) -> bls.G1Point:
+        """Member `index`'s public share, decoded and subgroup-checked once."""
+        point = self._share_points.get(index)
+        if point is None:
+            point = self._share_points[index] = bls.decode_pubkey(
+                self.definition.public_share(index)
+            )
+        return point
 
     @property
     def index(self) -> int | None:
@@ -278,11 +298,26 @@ class ClusterStore:
         return validator
 
     def set_validator_index(self, pubkey: bytes, index: int) -> None:
-        validator = self.validators[pubkey]
-        if validator.definition.validator_index == index:
-            return
-        validator.definition.validator_index = index
-        _write_atomic(self.datadir.cluster_file(pubkey), _dump(validator.definition))
+        self.set_validator_indices({pubkey: index})
+
+    def set_validator_indices(self, indices: dict[bytes, int]) -> None:
+        """Record beacon-chain indices (a batch of deposits may activate thousands at once:
+        the definitions are rewritten, then made durable with one sync)."""
+        changed = []
+        for pubkey, index in indices.items():
+            validator = self.validators[pubkey]
+            if validator.definition.validator_index != index:
+                validator.definition.validator_index = index
+                changed.append(validator.definition)
+        if len(changed) == 1:
+            _write_atomic(self.datadir.cluster_file(changed[0].pubkey), _dump(changed[0]))
+        elif changed:
+            for definition in changed:
+                path = self.datadir.cluster_file(definition.pubkey)
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_text(_dump(definition))
+                os.replace(tmp, path)
+            os.sync()
 
 
 def _read_definition(path: Path) -> ClusterDefinition:
@@ -300,6 +335,37 @@ def write_definition(datadir: DataDir, definition: ClusterDefinition) -> None:
     """Write a cluster definition file (harness and DKG engine; the share is written apart)."""
     datadir.create()
     _write_atomic(datadir.cluster_file(definition.pubkey), _dump(definition))
+
+
+def write_validators(
+    datadir: DataDir,
+    validators: Sequence[tuple[ClusterDefinition, int]],
+    kdf: str = "scrypt",
+    kdf_params: dict[str, Any] | None = None,
+) -> None:
+    """Provision many validators at once (definition, this node's share): each share keystore
+    and definition is written plainly, then one `os.sync()` makes the batch durable. Writing
+    thousands of validators one `fsync` at a time costs ~7 ms per file on this machine's disk
+    (over a minute for 4 × 3,000); a node is not running on the directory while it is filled."""
+    datadir.create()
+    password = datadir.share_password()
+    for definition, share in validators:
+        public_share = bls.sk_to_pk(share)
+        if public_share != definition.public_share(definition.my_index):
+            raise DataDirError(
+                f"the share of {definition.group_pubkey} does not match its definition"
+            )
+        keystore = Keystore.encrypt(
+            share.to_bytes(32, "big"),
+            password,
+            kdf=kdf,
+            kdf_params=kdf_params,
+            pubkey=public_share,
+            description=f"nektar key share of {definition.group_pubkey}",
+        )
+        _write_private(datadir.share_file(definition.pubkey), json.dumps(keystore.to_json()))
+        datadir.cluster_file(definition.pubkey).write_text(_dump(definition))
+    os.sync()
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -74,4 +74,10 @@ class Metrics:
             "Local clock minus the beacon node's clock (Date header), seconds",
             registry=r,
         )
+        self.attest_trigger = Counter(
+            "stinger_attest_trigger",
+            "Slots whose attestations started on the slot's head event or at the 1/3-slot deadline",
+            ["trigger"],
+            registry=r,
+        )
         self.validators = Gauge("stinger_validators", "Validators this node serves", registry=r)

@@ -33,7 +33,7 @@ from nektar.stinger.config import StingerSettings
 from nektar.stinger.consensus import ConsensusService
 from nektar.stinger.datadir import ClusterStore, DataDir, Validator
 from nektar.stinger.dutystore import DutyStore
-from nektar.stinger.fetcher import Fetcher
+from nektar.stinger.fetcher import Fetcher, HeadTracker
 from nektar.stinger.metrics import Metrics
 from nektar.stinger.parsigex import ParSigEx
 from nektar.stinger.remotesigner import RemoteSigner
@@ -77,6 +77,7 @@ class StingerNode:
         self.workflow: Workflow | None = None
         self.scheduler: Scheduler | None = None
         self.remote_signer: RemoteSigner | None = None
+        self.heads = HeadTracker(self.client) if settings.head_events else None
         self._closables: list[Any] = []
         self.started_at = time.time()
 
@@ -168,6 +169,8 @@ class StingerNode:
             self.workflow,
             on_slot=self._on_slot,
             sync_contributions=self.settings.sync_contributions,
+            heads=self.heads,
+            sync_messages=self.settings.sync_messages,
         )
         await self.host.start()
         self.ports["p2p"] = self.host.listen_address[1]
@@ -183,6 +186,8 @@ class StingerNode:
         self._write_run_file()
         for start, _ in self._services:
             await start()
+        if self.heads is not None:
+            self.heads.start()
         self._task = asyncio.create_task(self.scheduler.run())
         log.info(
             "stinger node 0x%s serving %d validator(s); p2p %s:%d, api %s:%d",
@@ -211,6 +216,8 @@ class StingerNode:
             await asyncio.gather(self._task, return_exceptions=True)
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.heads is not None:
+            await self.heads.stop()
         for runner in self._runners:
             await runner.cleanup()
         await self.host.stop()

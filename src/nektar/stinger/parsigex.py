@@ -4,12 +4,17 @@ Wire format (protocol `nektar/parsig/1`), fixed-size fields, big-endian integers
 `version:u8 = 1 ‖ duty_type:u8 ‖ slot:u64 ‖ count:u32 ‖ count × (pubkey:48 ‖ root:32 ‖
 signature:96)`: one message carries a node's partials of one duty for every validator it
 shares with the receiver. The sender's share index comes from the authenticated P2P identity,
-never from the message. A message's partials are checked with one batch verification; only
-if that fails is each checked alone, and every bad one is dropped and logged with its sender.
+never from the message. Partials of signatures already combined (the t-th member's came
+first) are skipped unchecked. The others are decoded and checked with one batch verification
+per chunk of `CHUNK` entries; only if that fails is each checked alone, and every bad one is
+dropped and logged with its sender. Between chunks the event loop runs (P2P, QBFT): pyblst
+holds the GIL, so a thread pool would not help, and one slot's thousands of partials must not
+stall the consensus messages of the next duty.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import struct
@@ -17,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 from nektar.crypto import bls
 from nektar.p2p import Host
-from nektar.stinger.aggregator import Aggregator
+from nektar.stinger.aggregator import Aggregator, Item
 from nektar.stinger.datadir import Validator
 from nektar.stinger.duties import Duty, DutyType
 from nektar.stinger.metrics import Metrics
@@ -30,6 +35,7 @@ VERSION = 1
 _HEADER = struct.Struct(">BBQI")
 _ENTRY = 48 + 32 + 96
 MAX_ENTRIES = 5000
+CHUNK = 64  # partials verified (and combined) between two turns of the event loop
 
 
 class ParsigMessageError(ValueError):
@@ -84,22 +90,26 @@ class ParSigEx:
         host.register(PROTOCOL, self._on_message)
 
     async def exchange(self, duty: Duty, partials: Sequence[Partial]) -> None:
-        """Give our partials to the aggregator and to every co-member of each validator."""
-        own: list[tuple[Validator, bytes, int, bytes]] = []
+        """Send our partials to every co-member of each validator, then give them to the
+        aggregator (which may complete signatures whose other partials came first)."""
+        own: list[Item] = []
         by_members: dict[tuple[bytes, ...], list[Partial]] = {}
         for partial in partials:
             validator = self.lookup(partial.pubkey)
             if validator is None:
                 continue
             definition = validator.definition
-            own.append((validator, partial.root, definition.my_index, partial.signature))
+            point = partial.point or bls.decode_signature(partial.signature)
+            own.append((validator, partial.root, definition.my_index, point))
             by_members.setdefault(definition.member_addresses, []).append(self._outgoing(partial))
-        self.aggregator.add(duty, own)
         for members, group in by_members.items():
             for start in range(0, len(group), MAX_ENTRIES):
                 await self.host.broadcast(
                     PROTOCOL, encode(duty, group[start : start + MAX_ENTRIES]), peers=members
                 )
+        for start in range(0, len(own), CHUNK):
+            self.aggregator.add(duty, own[start : start + CHUNK])
+            await asyncio.sleep(0)
 
     def _outgoing(self, partial: Partial) -> Partial:
         if not self.wrong_partials:
@@ -127,8 +137,17 @@ class ParSigEx:
                 )
                 continue
             items.append((validator, partial.root, index, partial.signature))
-        valid = self._verified(items)
-        bad = [item for item, ok in zip(items, valid, strict=True) if not ok]
+        bad: list[tuple[Validator, bytes, int, bytes]] = []
+        for start in range(0, len(items), CHUNK):
+            chunk = [
+                item
+                for item in items[start : start + CHUNK]
+                if not self.aggregator.complete(duty, item[0].pubkey, item[1])
+            ]
+            good, wrong = self._verified(chunk)
+            bad += wrong
+            self.aggregator.add(duty, good)
+            await asyncio.sleep(0)
         if bad:
             self.metrics.bad_partials.labels(sender).inc(len(bad))
             log.warning(
@@ -140,14 +159,31 @@ class ParSigEx:
                 len(bad),
                 ", ".join(sorted({"0x" + item[0].pubkey.hex()[:16] for item in bad})),
             )
-        self.aggregator.add(duty, [i for i, ok in zip(items, valid, strict=True) if ok])
 
     @staticmethod
-    def _verified(items: list[tuple[Validator, bytes, int, bytes]]) -> list[bool]:
-        def triple(item: tuple[Validator, bytes, int, bytes]) -> tuple[bytes, bytes, bytes]:
-            validator, root, index, signature = item
-            return validator.definition.public_share(index), root, signature
+    def _verified(
+        items: list[tuple[Validator, bytes, int, bytes]],
+    ) -> tuple[list[Item], list[tuple[Validator, bytes, int, bytes]]]:
+        """(decoded partials that verify under their sender's public share, the others)."""
+        decoded: list[Item] = []
+        bad = []
+        for validator, root, index, signature in items:
+            try:
+                decoded.append((validator, root, index, bls.decode_signature(signature)))
+            except bls.BLSError:
+                bad.append((validator, root, index, signature))
 
-        if not items or bls.batch_verify([triple(i) for i in items]):
-            return [True] * len(items)
-        return [bls.verify(*triple(i)) for i in items]
+        def triple(item: Item) -> tuple[bls.G1Point, bytes, bls.G2Point]:
+            validator, root, index, point = item
+            return validator.share_point(index), root, point
+
+        if bls.batch_verify_points([triple(i) for i in decoded]):
+            return decoded, bad
+        good = []
+        for item in decoded:
+            if bls.batch_verify_points([triple(item)]):
+                good.append(item)
+            else:
+                validator, root, index, point = item
+                bad.append((validator, root, index, point.compress()))
+        return good, bad

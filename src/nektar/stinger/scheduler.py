@@ -3,9 +3,11 @@
 Per epoch it asks the beacon node for attester duties (this epoch and the next, ahead of
 time) and, once the epoch has started, for proposer duties: proposer duties fetched early can
 still change (seen with real clients), so they are re-fetched every slot and replaced when
-their `dependent_root` changes. Within a slot: proposals start at the slot start, attestations
-at 1/3 and aggregation at 2/3 of the slot (the consensus-specs timings). Validators without a
-beacon-chain index yet (pending deposits) are looked up every epoch.
+their `dependent_root` changes. Within a slot (the honest validator guide's timings):
+proposals start at the slot start; attestations and sync-committee messages as soon as the
+slot's block has been seen (a head event for the slot) or at 1/3 of the slot, whichever comes
+first; aggregation at 2/3. Validators without a beacon-chain index yet (pending deposits) are
+looked up every epoch.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from nektar.beacon.client.api import BeaconAPIError
 from nektar.crypto.signing import SYNC_COMMITTEE_SIZE, SYNC_COMMITTEE_SUBNET_COUNT
 from nektar.stinger.chaininfo import SlotClock
 from nektar.stinger.datadir import ClusterStore, Validator
+from nektar.stinger.fetcher import HeadTracker
 from nektar.stinger.workflow import AttesterAssignment, Workflow
 
 log = logging.getLogger("nektar.stinger.scheduler")
@@ -46,13 +49,17 @@ class Scheduler:
         workflow: Workflow,
         on_slot: Callable[[int], Awaitable[None]] | None = None,
         sync_contributions: bool = True,
+        heads: HeadTracker | None = None,
+        sync_messages: bool = True,
     ) -> None:
         self.client = client
+        self.heads = heads
         self.clock = clock
         self.clusters = clusters
         self.workflow = workflow
         self.on_slot = on_slot
-        self.sync_contributions = sync_contributions
+        self.sync_contributions = sync_contributions and sync_messages
+        self.sync_messages = sync_messages
         self.epochs: dict[int, EpochDuties] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.current_slot = -1
@@ -66,11 +73,15 @@ class Scheduler:
         missing = [v.pubkey for v in self.clusters.validators.values() if v.index is None]
         if not missing:
             return
-        for info in await self.client.validators("head", ids=missing):
-            self.clusters.set_validator_index(bytes(info.validator.pubkey), info.index)
-            log.info(
-                "validator 0x%s has index %d", bytes(info.validator.pubkey).hex()[:16], info.index
-            )
+        found = {
+            bytes(info.validator.pubkey): info.index
+            for info in await self.client.validators("head", ids=missing)
+        }
+        self.clusters.set_validator_indices(found)
+        for pubkey, index in list(found.items())[:8]:
+            log.info("validator 0x%s has index %d", pubkey.hex()[:16], index)
+        if len(found) > 8:
+            log.info("and %d more validators have their index", len(found) - 8)
 
     async def refresh_attesters(self, epoch: int) -> None:
         indexed = self._indexed()
@@ -142,34 +153,33 @@ class Scheduler:
         third = self.clock.slot_duration / 3
         start = self.clock.slot_start(slot)
         epoch_start = slot == self.clock.epoch_start_slot(epoch)
-        steps: list[Callable[[], Awaitable[None]]] = [self.resolve_indices]
-        for e in (epoch, epoch + 1):
-            if epoch_start or self.epochs.get(e, EpochDuties()).attester_root is None:
-                steps.append(lambda e=e: self.refresh_attesters(e))
-        if epoch_start or self.epochs.get(epoch, EpochDuties()).sync is None:
-            steps.append(lambda: self.refresh_sync(epoch))
-        steps.append(lambda: self.refresh_proposers(epoch))
-        for step in steps:
-            try:
-                await step()
-            except BeaconAPIError as exc:
-                log.warning("slot %d: duties unavailable from the beacon node: %s", slot, exc)
+        # the proposal first: the slot's block is what everyone's attestations wait for
+        await self._steps(slot, [self.resolve_indices, lambda: self.refresh_proposers(epoch)])
         duties = self.epochs.get(epoch, EpochDuties())
-        if self.on_slot is not None:
-            await self.on_slot(slot)
         proposer = duties.proposers.get(slot)
         if proposer is not None:
             self._spawn(self.workflow.propose(slot, proposer))
+        steps: list[Callable[[], Awaitable[None]]] = []
+        for e in (epoch, epoch + 1):
+            if epoch_start or self.epochs.get(e, EpochDuties()).attester_root is None:
+                steps.append(lambda e=e: self.refresh_attesters(e))
+        if self.sync_messages and (epoch_start or duties.sync is None):
+            steps.append(lambda: self.refresh_sync(epoch))
+        await self._steps(slot, steps)
+        if self.on_slot is not None:
+            await self.on_slot(slot)
         attesters = duties.attesters.get(slot, [])
-        if attesters:
-            self.workflow.start_selections(slot, attesters)
         sync = [(v, duties.sync_subnets.get(v.pubkey, ())) for v in duties.sync or []]
         sync = sync if self.sync_contributions else []
         if sync:
             self.workflow.start_sync_selections(slot, sync)
-        await self.clock.sleep_until(start + third)
+        if self.heads is None:
+            await self.clock.sleep_until(start + third)
+        elif attesters or duties.sync:
+            head_first = await self.heads.wait(slot, start + third)
+            self.workflow.metrics.attest_trigger.labels("head" if head_first else "deadline").inc()
         if attesters:
-            self._spawn(self.workflow.attest(slot, attesters))
+            self._spawn(self._attest(slot, attesters))
         if duties.sync:
             self._spawn(self.workflow.sync_message(slot, duties.sync))
         await self.clock.sleep_until(start + 2 * third)
@@ -179,6 +189,21 @@ class Scheduler:
             self._spawn(self.workflow.contribute(slot, sync))
         self.workflow.prune(slot)
         self.epochs = {e: d for e, d in self.epochs.items() if e >= epoch - 1}
+
+    async def _steps(self, slot: int, steps: list[Callable[[], Awaitable[None]]]) -> None:
+        for step in steps:
+            try:
+                await step()
+            except BeaconAPIError as exc:
+                log.warning("slot %d: duties unavailable from the beacon node: %s", slot, exc)
+
+    async def _attest(self, slot: int, attesters: list[AttesterAssignment]) -> None:
+        """Attestations, then the selection proofs of the aggregation duty (needed at 2/3
+        slot; started earlier they would compete with the attestations for the CPU)."""
+        try:
+            await self.workflow.attest(slot, attesters)
+        finally:
+            self.workflow.start_selections(slot, attesters)
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nektar.beacon.chain.containers import BeaconBlock, block_header
-from nektar.crypto import threshold
+from nektar.crypto import bls
 from nektar.crypto.networks import ChainConfig
 from nektar.crypto.signing import (
     AggregateAndProof,
@@ -45,11 +45,14 @@ log = logging.getLogger("nektar.stinger.signer")
 
 @dataclass(frozen=True)
 class Partial:
-    """This node's (or a peer's) signature share over `root` for validator `pubkey`."""
+    """This node's (or a peer's) signature share over `root` for validator `pubkey`; `point`
+    is the signature as a G2 point when this node made it (the aggregator combines points,
+    so it need not decompress its own signatures again)."""
 
     pubkey: bytes
     root: bytes
     signature: bytes
+    point: bls.G2Point | None = field(default=None, compare=False, repr=False)
 
 
 class Signer:
@@ -71,22 +74,23 @@ class Signer:
     def attestation_root(self, data: AttestationData) -> bytes:
         return attestation_signing_root(data, self._version(int(data.target.epoch)), self._gvr)
 
-    def sign_attestations(
+    def allow_attestations(
         self, data: AttestationData, validators: Sequence[Validator]
-    ) -> list[Partial]:
-        """Partials for every validator the slashing-protection store allows."""
+    ) -> tuple[bytes, list[Validator]]:
+        """(signing root, the validators the slashing-protection store lets sign `data`): one
+        EIP-3076 transaction records them all; the caller then signs with `sign_root`."""
         root = self.attestation_root(data)
         source, target = int(data.source.epoch), int(data.target.epoch)
         verdicts = self.protection.check_and_record_attestations(
             [AttestationRequest(v.pubkey, source, target, root) for v in validators]
         )
-        out = []
+        allowed = []
         for validator, refusal in zip(validators, verdicts, strict=True):
             if refusal is not None:
                 self._refused("attester", validator, refusal)
-                continue
-            out.append(self._sign(validator, root))
-        return out
+            else:
+                allowed.append(validator)
+        return root, allowed
 
     def block_root(self, block: BeaconBlock) -> bytes:
         epoch = self.chain.epoch_at_slot(int(block.slot))
@@ -132,11 +136,15 @@ class Signer:
         )
 
     def sign_root(self, validator: Validator, root: bytes) -> Partial:
-        """Partial over an unslashable message's root (callers compute it with *_root)."""
+        """Partial over an unslashable message's root (callers compute it with *_root), or
+        over an attestation root `allow_attestations` allowed."""
         return self._sign(validator, root)
 
     def _sign(self, validator: Validator, root: bytes) -> Partial:
-        return Partial(validator.pubkey, root, threshold.partial_sign(validator.share, root))
+        # threshold.partial_sign's computation (an ordinary BLS signature under the share:
+        # share·H(root)), keeping the point for the aggregator
+        point = bls.g2_mul(bls.hash_to_g2(root), validator.share)
+        return Partial(validator.pubkey, root, point.compress(), point)
 
     def _refused(self, duty: str, validator: Validator, refusal: SlashableError) -> None:
         self.metrics.slashing_refusals.labels(duty).inc()

@@ -48,8 +48,8 @@ from nektar.stinger.duties import Duty, DutyType
 from nektar.stinger.dutystore import DutyConflictError, DutyStore
 from nektar.stinger.fetcher import Fetcher
 from nektar.stinger.metrics import Metrics
-from nektar.stinger.parsigex import ParSigEx
-from nektar.stinger.signer import Signer
+from nektar.stinger.parsigex import CHUNK, ParSigEx
+from nektar.stinger.signer import Partial, Signer
 
 log = logging.getLogger("nektar.stinger.workflow")
 
@@ -183,6 +183,18 @@ class Workflow:
         self.metrics.stage_latency.labels("dutystore").observe(time.monotonic() - started)
         return decided
 
+    async def _sign(self, pairs: Sequence[tuple[Validator, bytes]]) -> list[Partial]:
+        """Our partials over (validator, signing root) pairs, CHUNK at a time with the event
+        loop running in between (pyblst holds the GIL: hundreds of signatures in one go would
+        stall P2P and consensus for the other duties)."""
+        started = time.monotonic()
+        partials: list[Partial] = []
+        for start in range(0, len(pairs), CHUNK):
+            partials += [self.signer.sign_root(v, root) for v, root in pairs[start : start + CHUNK]]
+            await asyncio.sleep(0)
+        self.metrics.stage_latency.labels("sign").observe(time.monotonic() - started)
+        return partials
+
     async def _threshold_sign(
         self, duty: Duty, partials: Sequence[Any], slots: float
     ) -> dict[bytes, bytes]:
@@ -249,8 +261,9 @@ class Workflow:
         self._agreed_data[duty.slot] = agreed
         by_pubkey = {a.validator.pubkey: a for a in assignments}
         started = time.monotonic()
-        partials = self.signer.sign_attestations(agreed, [a.validator for a in assignments])
-        self.metrics.stage_latency.labels("sign").observe(time.monotonic() - started)
+        root, allowed = self.signer.allow_attestations(agreed, [a.validator for a in assignments])
+        self.metrics.stage_latency.labels("slashing_protection").observe(time.monotonic() - started)
+        partials = await self._sign([(v, root) for v in allowed])
         signatures = await self._threshold_sign(duty, partials, 4)
         attestations = [
             SingleAttestation(
@@ -271,19 +284,28 @@ class Workflow:
 
     # ------------------------------------------------------------------ aggregation
     def start_selections(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
-        """Threshold-sign the selection proofs early; `aggregate` needs them at 2/3 slot."""
-        duty = Duty(DutyType.SELECTION, slot)
+        """Threshold-sign the slot's selection proofs (once; `aggregate` needs them at 2/3
+        slot and starts them itself if the attestations have not finished by then)."""
+        if slot in self._selections:
+            return
         root = self.signer.selection_root(slot)
-        partials = [self.signer.sign_root(a.validator, root) for a in assignments]
-        self._selections[slot] = asyncio.ensure_future(self._threshold_sign(duty, partials, 1))
+        pairs = [(a.validator, root) for a in assignments]
+        self._selections[slot] = asyncio.ensure_future(
+            self._sign_and_combine(Duty(DutyType.SELECTION, slot), pairs, 1)
+        )
+
+    async def _sign_and_combine(
+        self, duty: Duty, pairs: Sequence[tuple[Validator, bytes]], slots: float
+    ) -> dict[bytes, bytes]:
+        return await self._threshold_sign(duty, await self._sign(pairs), slots)
 
     async def aggregate(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
         duty = Duty(DutyType.AGGREGATOR, slot)
-        selection = self._selections.pop(slot, None)
+        self.start_selections(slot, assignments)
+        proofs = await self._selections[slot]
         data = self._agreed_data.get(slot)
-        if selection is None or data is None:
+        if data is None:
             return
-        proofs = await selection
         chosen = [
             (a, proofs[a.validator.pubkey])
             for a in assignments
@@ -337,12 +359,12 @@ class Workflow:
             )
             for a, proof in chosen
         }
-        partials = [
-            self.signer.sign_root(
-                a.validator, self.signer.aggregate_root(messages[a.validator.pubkey])
-            )
-            for a, _ in chosen
-        ]
+        partials = await self._sign(
+            [
+                (a.validator, self.signer.aggregate_root(messages[a.validator.pubkey]))
+                for a, _ in chosen
+            ]
+        )
         signatures = await self._threshold_sign(duty, partials, 4)
         signed = [
             SignedAggregateAndProof(message=messages[p], signature=s) for p, s in signatures.items()
@@ -378,8 +400,7 @@ class Workflow:
             return
         self._sync_roots[(duty.slot, committee.id)] = root
         signing_root = self.signer.sync_message_root(duty.slot, root)
-        partials = [self.signer.sign_root(v, signing_root) for v in validators]
-        signatures = await self._threshold_sign(duty, partials, 2)
+        signatures = await self._sign_and_combine(duty, [(v, signing_root) for v in validators], 2)
         indices = {v.pubkey: v.index for v in validators}
         messages = [
             SyncCommitteeMessage(
@@ -399,14 +420,16 @@ class Workflow:
         """Threshold-sign sync selection proofs (one per subcommittee) early; `contribute`
         needs them at 2/3 slot."""
         duty = Duty(DutyType.SYNC_SELECTION, slot)
-        partials = [
-            self.signer.sign_root(v, self.signer.sync_selection_root(slot, subnet))
+        pairs = [
+            (v, self.signer.sync_selection_root(slot, subnet))
             for v, subnets in members
             for subnet in subnets
         ]
-        self._sync_selections[slot] = asyncio.ensure_future(
-            self._threshold_sign_pairs(duty, partials, 1)
-        )
+
+        async def sign_and_combine() -> dict[tuple[bytes, bytes], bytes]:
+            return await self._threshold_sign_pairs(duty, await self._sign(pairs), 1)
+
+        self._sync_selections[slot] = asyncio.ensure_future(sign_and_combine())
 
     async def contribute(
         self, slot: int, members: Sequence[tuple[Validator, tuple[int, ...]]]
@@ -478,10 +501,12 @@ class Workflow:
             )
             for validator, subnet, proof in chosen
         ]
-        partials = [
-            self.signer.sign_root(validator, self.signer.contribution_root(message))
-            for (validator, _, _), message in zip(chosen, messages, strict=True)
-        ]
+        partials = await self._sign(
+            [
+                (validator, self.signer.contribution_root(message))
+                for (validator, _, _), message in zip(chosen, messages, strict=True)
+            ]
+        )
         signatures = await self._threshold_sign_pairs(duty, partials, 4)
         signed = [
             SignedContributionAndProof(message=m, signature=signatures[(p.pubkey, p.root)])
