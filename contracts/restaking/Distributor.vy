@@ -11,8 +11,13 @@
         request_redeem(shares) -> complete_redeem(id) after the RestakingVault's delay. A
         request queues the holder's pro-rata slice of every position, so a slash during the
         delay hits the requester's queued slice exactly as it hits everyone's active stake.
-        Fee: fee_bps of every deposit (wdivETH has no reward stream in wdivETH units: its
-        value accrues in the wdivETH/ETH rate), paid to the manager at deposit time.
+        Fee: fee_bps of every deposit, paid to the manager at deposit time, and fee_bps of
+        every network reward harvested.
+        Rewards: networks pay the sub-accounts' positions in their reward tokens; anyone may
+        harvest(token, network, operator_index) them into the vault, and holders claim their
+        share per receipt through one reward-per-share accumulator per token (at most
+        MAX_REWARD_TOKENS, registered by the manager), settled on every receipt change (mint,
+        burn, transfer): a claim is O(1) and nothing expires.
         Receipts are transferable or not, fixed at creation.
 @dev    Rounding always favours the vault: deposit/redeem round shares/assets down, mint/
         withdraw round up; virtual shares (1e3) and a virtual wei defeat the inflation attack;
@@ -52,6 +57,7 @@ interface IAccount:
     def stake(amount: uint256): nonpayable
     def queue(amount_shares: uint256) -> uint256: nonpayable
     def complete(withdrawal_id: uint256) -> uint256: nonpayable
+    def claim_rewards(token: address, network: address, gen: uint256) -> uint256: nonpayable
 
 
 event RedeemRequested:
@@ -76,6 +82,24 @@ event Rebalanced:
     restaked: uint256
 
 
+event RewardTokenAdded:
+    token: indexed(address)
+
+
+event Harvested:
+    token: indexed(address)
+    network: indexed(address)
+    operator: indexed(address)
+    amount: uint256
+    fee: uint256
+
+
+event RewardsClaimed:
+    token: indexed(address)
+    holder: indexed(address)
+    amount: uint256
+
+
 struct Request:
     owner: address
     idle_assets: uint256
@@ -87,6 +111,8 @@ MAX_OPERATORS: constant(uint256) = 16
 BPS: constant(uint256) = 10_000
 MAX_FEE_BPS: constant(uint256) = 1_000
 VIRTUAL_SHARES: constant(uint256) = 10**3
+MAX_REWARD_TOKENS: constant(uint256) = 4
+ACC: constant(uint256) = 10**36  # reward-per-share scale
 
 asset: public(immutable(address))
 _ASSET: immutable(IERC20)
@@ -110,6 +136,17 @@ request_count: public(uint256)
 total_deposited: public(uint256)  # wdivETH taken from depositors, fees included
 total_fees: public(uint256)  # wdivETH paid to the manager
 total_paid: public(uint256)  # wdivETH paid to holders (withdraw/redeem/complete_redeem)
+
+# rewards: every amount below marked "scaled" is in reward units × ACC, so that a holder's
+# rounding loss is under one unit over its whole life, not one per settlement
+reward_tokens: public(DynArray[address, MAX_REWARD_TOKENS])
+reward_per_share: public(HashMap[address, uint256])  # token -> scaled per receipt
+_reward_carry: HashMap[address, uint256]  # token -> scaled, not yet spread over receipts
+_reward_debt: HashMap[address, HashMap[address, uint256]]  # token -> holder -> per share seen
+_reward_owed: HashMap[address, HashMap[address, uint256]]  # token -> holder -> scaled
+total_harvested: public(HashMap[address, uint256])  # fees included
+total_reward_fees: public(HashMap[address, uint256])
+total_rewards_claimed: public(HashMap[address, uint256])
 
 
 @deploy
@@ -159,6 +196,8 @@ def __init__(
 @external
 def transfer(to: address, amount: uint256) -> bool:
     assert transferable, "receipts are not transferable"
+    self._settle(msg.sender)
+    self._settle(to)
     erc20._transfer(msg.sender, to, amount)
     return True
 
@@ -167,8 +206,131 @@ def transfer(to: address, amount: uint256) -> bool:
 def transferFrom(owner: address, to: address, amount: uint256) -> bool:
     assert transferable, "receipts are not transferable"
     erc20._spend_allowance(owner, msg.sender, amount)
+    self._settle(owner)
+    self._settle(to)
     erc20._transfer(owner, to, amount)
     return True
+
+
+# ---------------------------------------------------------------- rewards
+
+
+@internal
+@view
+def _accrued(token: address, holder: address) -> (uint256, uint256):
+    """(reward per share now, the holder's scaled rewards including those not settled)."""
+    acc: uint256 = self.reward_per_share[token]
+    owed: uint256 = self._reward_owed[token][holder]
+    return acc, owed + erc20.balanceOf[holder] * (acc - self._reward_debt[token][holder])
+
+
+@internal
+def _settle(holder: address):
+    """Book the holder's rewards at its current receipts; called before any receipt change."""
+    for token: address in self.reward_tokens:
+        acc: uint256 = self.reward_per_share[token]
+        debt: uint256 = self._reward_debt[token][holder]
+        if acc != debt:
+            balance: uint256 = erc20.balanceOf[holder]
+            if balance > 0:
+                self._reward_owed[token][holder] += balance * (acc - debt)
+            self._reward_debt[token][holder] = acc
+
+
+@internal
+def _pay(token: address, to: address, amount: uint256):
+    assert extcall IERC20(token).transfer(to, amount, default_return_value=True), (
+        "reward transfer failed"
+    )
+
+
+@external
+def add_reward_token(token: address):
+    """@notice Register a network's reward token (manager; at most MAX_REWARD_TOKENS, for
+            good: holders' claims on it must stay reachable)."""
+    self._only_manager()
+    assert token != empty(address), "zero address"
+    assert token != asset, "the asset is not a reward token"
+    assert token not in self.reward_tokens, "reward token already added"
+    assert len(self.reward_tokens) < MAX_REWARD_TOKENS, "too many reward tokens"
+    self.reward_tokens.append(token)
+    log RewardTokenAdded(token=token)
+
+
+@external
+@view
+def reward_token_count() -> uint256:
+    return len(self.reward_tokens)
+
+
+@external
+@view
+def operator_count() -> uint256:
+    return len(self.operators)
+
+
+@external
+@nonreentrant
+def harvest(token: address, network: address, operator_index: uint256, gen: uint256 = 0) -> uint256:
+    """
+    @notice Anyone: claim the `token` rewards `network` paid the position with operator
+            `operator_index` (opt-in generation `gen`, 0: the current one) into the vault; the
+            manager takes fee_bps, the rest is spread over the receipts existing now (with no
+            receipts it waits for the next harvest). Returns the amount harvested.
+    """
+    assert token in self.reward_tokens, "unknown reward token"
+    assert operator_index < len(self.accounts), "unknown operator"
+    received: uint256 = extcall IAccount(self.accounts[operator_index]).claim_rewards(
+        token, network, gen
+    )
+    fee: uint256 = self._fee_of(received)
+    if fee > 0:
+        self._pay(token, self.manager, fee)
+    scaled: uint256 = (received - fee) * ACC + self._reward_carry[token]
+    supply: uint256 = erc20.totalSupply
+    if supply > 0:
+        step: uint256 = scaled // supply
+        self.reward_per_share[token] += step
+        scaled -= step * supply
+    self._reward_carry[token] = scaled
+    self.total_harvested[token] += received
+    self.total_reward_fees[token] += fee
+    log Harvested(
+        token=token,
+        network=network,
+        operator=self.operators[operator_index],
+        amount=received,
+        fee=fee,
+    )
+    return received
+
+
+@external
+@view
+def claimable_rewards(token: address, holder: address) -> uint256:
+    """@notice `token` rewards `holder` may claim now (harvested rewards only)."""
+    acc: uint256 = 0
+    owed: uint256 = 0
+    acc, owed = self._accrued(token, holder)
+    return owed // ACC
+
+
+@external
+@nonreentrant
+def claim_rewards(token: address) -> uint256:
+    """@notice Pay the caller its `token` rewards: O(1) whatever the harvests since its last
+            claim; the sub-unit remainder stays booked for the next claim."""
+    acc: uint256 = 0
+    owed: uint256 = 0
+    acc, owed = self._accrued(token, msg.sender)
+    amount: uint256 = owed // ACC
+    assert amount > 0, "nothing to claim"
+    self._reward_owed[token][msg.sender] = owed % ACC
+    self._reward_debt[token][msg.sender] = acc
+    self.total_rewards_claimed[token] += amount
+    self._pay(token, msg.sender, amount)
+    log RewardsClaimed(token=token, holder=msg.sender, amount=amount)
+    return amount
 
 
 # ---------------------------------------------------------------- accounting
@@ -324,6 +486,7 @@ def _deposit(gross: uint256, net: uint256, shares: uint256, receiver: address):
     if fee > 0:
         extcall _ASSET.transfer(self.manager, fee)
     self._stake_by_weight(net)
+    self._settle(receiver)
     erc20._mint(receiver, shares)
     self.total_deposited += gross
     self.total_fees += fee
@@ -359,6 +522,7 @@ def _exit(assets: uint256, shares: uint256, receiver: address, owner: address):
     assert assets <= self.idle, "not enough idle assets: use request_redeem"
     if msg.sender != owner:
         erc20._spend_allowance(owner, msg.sender, shares)
+    self._settle(owner)
     erc20._burn(owner, shares)
     self.idle -= assets
     self.total_paid += assets
@@ -408,6 +572,7 @@ def request_redeem(shares: uint256) -> uint256:
         if portion > 0:
             req.accounts.append(convert(i, uint8))
             req.withdrawals.append(extcall IAccount(self.accounts[i]).queue(portion))
+    self._settle(msg.sender)
     erc20._burn(msg.sender, shares)
     self.idle -= req.idle_assets
     request_id: uint256 = self.request_count + 1

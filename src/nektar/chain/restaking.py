@@ -1,7 +1,10 @@
 """Typed access to the Nektar RestakingVault (docs/restaking-marketplace.md), on any backend.
 
-- `RestakingVault`: deposit + delegate, queue/complete withdrawals, (re/un)delegation, the
-  pools' views, reward claims.
+- `RestakingVault`: deposit + delegate, queue/complete withdrawals (the restaker only),
+  (re/un)delegation, the pools' views, reward claims.
+- `Distributor` / `DistributorFactory` / `deploy_distributor_factory`: distributor vaults (LRTs)
+  spreading wdivETH over operators, queued redeems, network rewards harvested into the vault and
+  claimed per holder.
 - `g1_uncompressed` / `g2_uncompressed`: the crypto core's compressed BLS points (48-byte
   public keys, 96-byte signatures) in the uncompressed EIP-2537 encoding the contracts take
   (every base-field element in 64 bytes: 16 zero bytes then 48 big-endian bytes).
@@ -99,8 +102,9 @@ class RestakingVault:
     def queue_withdrawal(self, restaker: LocalAccount, shares: int) -> Receipt:
         return self.contract.transact("queue_withdrawal", shares, sender=restaker)
 
-    def complete_withdrawal(self, caller: LocalAccount, withdrawal_id: int) -> Receipt:
-        return self.contract.transact("complete_withdrawal", withdrawal_id, sender=caller)
+    def complete_withdrawal(self, restaker: LocalAccount, withdrawal_id: int) -> Receipt:
+        """Pay a matured withdrawal; only its restaker may (else "caller is not the restaker")."""
+        return self.contract.transact("complete_withdrawal", withdrawal_id, sender=restaker)
 
     def undelegate(self, restaker: LocalAccount) -> Receipt:
         return self.contract.transact("undelegate", sender=restaker)
@@ -162,10 +166,12 @@ class RestakingVault:
 
 class Distributor:
     """An ERC-4626 distributor vault over wdivETH (contracts/restaking/Distributor.vy):
-    deposits restaked across operators by weight, queued redeems, manager controls."""
+    deposits restaked across operators by weight, queued redeems, manager controls, network
+    rewards harvested by anyone and claimed per holder."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
+        self._vault: RestakingVault | None = None
 
     @property
     def address(self) -> str:
@@ -191,6 +197,83 @@ class Distributor:
 
     def finish_rebalance(self, caller: LocalAccount) -> Receipt:
         return self.contract.transact("finish_rebalance", sender=caller)
+
+    def add_reward_token(self, manager: LocalAccount, token: str) -> Receipt:
+        """Register a network's reward token (manager only, at most 4, for good)."""
+        return self.contract.transact("add_reward_token", token, sender=manager)
+
+    def reward_tokens(self) -> list[str]:
+        count = self.contract.call("reward_token_count")
+        return [self.contract.call("reward_tokens", i) for i in range(count)]
+
+    def harvest(
+        self,
+        caller: LocalAccount,
+        token: str,
+        network: str,
+        operator_index: int,
+        generation: int = 0,
+    ) -> int:
+        """Claim what `network` paid the `operator_index`-th position in `token` (opt-in
+        `generation`, 0: the current one) into the vault for its holders; returns the amount
+        (the manager's fee included). Reverts "nothing to claim" if there is none."""
+        receipt = self.contract.transact(
+            "harvest", token, network, operator_index, generation, sender=caller
+        )
+        return receipt.event("Harvested")["amount"]
+
+    def pending_harvest(
+        self, token: str, network: str, operator_index: int, generation: int = 0
+    ) -> int:
+        """What `harvest` would bring in now for one position (read from the RestakingVault)."""
+        vault = self.restaking_vault()
+        operator = self.operators()[operator_index]
+        generation = generation or vault.generation(network, operator)
+        return vault.claimable(token, network, operator, generation, self.account(operator_index))
+
+    def harvest_all(self, caller: LocalAccount, network: str) -> int:
+        """Harvest every registered token `network` owes any position (current opt-ins only);
+        returns the total harvested. Call it before a redeem request to keep what accrued."""
+        total = 0
+        count = self.contract.call("operator_count")
+        for token in self.reward_tokens():
+            for index in range(count):
+                if self.pending_harvest(token, network, index) > 0:
+                    total += self.harvest(caller, token, network, index)
+        return total
+
+    def claim_rewards(self, holder: LocalAccount, token: str) -> int:
+        """Pay `holder` its harvested `token` rewards; returns the amount."""
+        receipt = self.contract.transact("claim_rewards", token, sender=holder)
+        return receipt.event("RewardsClaimed")["amount"]
+
+    def claimable_rewards(self, token: str, holder: str) -> int:
+        return self.contract.call("claimable_rewards", token, holder)
+
+    def restaking_vault(self) -> RestakingVault:
+        if self._vault is None:
+            address = self.contract.call("restaking_vault")
+            backend = self.contract.backend
+            self._vault = RestakingVault(
+                backend.at(compile_contract("restaking/RestakingVault.vy"), address)
+            )
+        return self._vault
+
+    def operators(self) -> list[str]:
+        count = self.contract.call("operator_count")
+        return [self.contract.call("operators", i) for i in range(count)]
+
+    def weights(self) -> list[int]:
+        """Target weights in basis points, one per operator."""
+        count = self.contract.call("operator_count")
+        return [self.contract.call("weights", i) for i in range(count)]
+
+    def positions(self) -> list[int]:
+        """wdivETH restaked with each operator now (the RestakingVault's value of each
+        sub-account), in operator order."""
+        vault = self.restaking_vault()
+        count = self.contract.call("operator_count")
+        return [vault.value_of(self.account(i)) for i in range(count)]
 
     def total_assets(self) -> int:
         return self.contract.call("totalAssets")

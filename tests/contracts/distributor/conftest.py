@@ -84,6 +84,19 @@ class Dist:
     def delay(self) -> None:
         boa.env.time_travel(seconds=restaking_fixtures().MIN_DELAY)
 
+    def network(self, label: str, operators: list[str]) -> Any:
+        """A network (with its own reward token) every operator joins at 100 % allocation."""
+        net = self.upper.network(label)
+        for op in operators:
+            self.upper.join(net, op, WAD, wait=False)
+        boa.env.time_travel(seconds=restaking_fixtures().ALLOCATION_DELAY)
+        return net
+
+    def fund(self, net: Any, amount: int) -> None:
+        """One epoch of `net`'s rewards, split by the registry over its operators' stake."""
+        with boa.env.prank(net.address):
+            self.upper.registry.fund_epoch(amount)
+
 
 def deploy_dist() -> Dist:
     upper = restaking_fixtures().deploy_upper()

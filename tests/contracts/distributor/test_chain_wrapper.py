@@ -1,17 +1,22 @@
 """The nektar.chain distributor wrappers, end to end on the in-process backend: factory
-(blueprint deployed through the backend), deposit by weight, queued redeem after the delay."""
+(blueprint deployed through the backend), deposits spread over three operators, network
+rewards harvested and claimed by every holder, queued redeem after the delay."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from nektar.chain import InProcessBackend, TransactionReverted
+import pytest
+from eth_utils import to_checksum_address
+
+from nektar.chain import InProcessBackend, TransactionReverted, compile_contract
 from nektar.chain.diva_ops import deploy_diva_system
-from nektar.chain.marketplace import deploy_upper_layer
+from nektar.chain.marketplace import WAD, Terms, deploy_upper_layer
 from nektar.chain.restaking import deploy_distributor_factory
 from nektar.crypto.node_key import NodeKey
 
 ETHER = 10**18
+TOKEN = Path(__file__).resolve().parents[1] / "marketplace" / "RewardToken.vy"
 
 
 def test_distributor_through_wrappers():
@@ -21,27 +26,67 @@ def test_distributor_through_wrappers():
     wdiv = system.lst.wrapper
     factory = deploy_distributor_factory(backend, upper.vault, wdiv.address)
 
-    operators = [backend.new_account(100 * ETHER) for _ in range(2)]
+    operators = [backend.new_account(100 * ETHER) for _ in range(3)]
     for op in operators:
         system.operators.register_tx(op, NodeKey.generate(), "https://op.example")
     manager = backend.new_account(ETHER)
-    lrt = factory.create(manager, [op.address for op in operators], [7_000, 3_000])
+    addresses = [op.address for op in operators]
+    lrt = factory.create(manager, addresses, [5_000, 3_000, 2_000], fee_bps=100)
+    assert lrt.operators() == addresses and lrt.weights() == [5_000, 3_000, 2_000]
 
-    holder = backend.new_account(100 * ETHER)
-    system.lst.pool.deposit(holder, 20 * ETHER)
-    system.lst.token.approve(holder, wdiv.address, 20 * ETHER)
-    wdiv.wrap(holder, 10 * ETHER)
-    amount = wdiv.balance_of(holder)
-    wdiv.contract.transact("approve", lrt.address, amount, sender=holder)
-    lrt.deposit(holder, amount)
-    assert upper.vault.value_of(lrt.account(0)) == amount * 7_000 // 10_000
-    assert lrt.total_assets() == amount
+    holders = [backend.new_account(100 * ETHER) for _ in range(2)]
+    for holder in holders:
+        system.lst.pool.deposit(holder, 20 * ETHER)
+        system.lst.token.approve(holder, wdiv.address, 20 * ETHER)
+        wdiv.wrap(holder, 10 * ETHER)
+        wdiv.contract.transact("approve", lrt.address, 10 * ETHER, sender=holder)
+        lrt.deposit(holder, 10 * ETHER)
+    net_in = 20 * ETHER - 2 * (10 * ETHER // 100)
+    assert lrt.positions() == [net_in * w // 10_000 for w in (5_000, 3_000, 2_000)]
+    assert lrt.total_assets() == net_in
 
+    network, slasher, resolver = (backend.new_account(ETHER) for _ in range(3))
+    token = backend.deploy(compile_contract(TOKEN), "RWD", sender=network)
+    token.transact("mint", network.address, 10**24, sender=network)
+    token.transact("approve", upper.registry.address, 10**24, sender=network)
+    terms = Terms(
+        (to_checksum_address(wdiv.address),),
+        0,
+        8,
+        WAD,
+        14 * 86_400,
+        86_400,
+        slasher.address,
+        resolver.address,
+        False,
+        "https://net.example",
+    )
+    upper.registry.register_network(network, terms, token.address)
+    for op in operators:
+        upper.registry.opt_in(op, network.address)
+        upper.registry.allocate(op, network.address, WAD)
+    backend.increase_time(86_400)
+    upper.registry.fund_epoch(network, 1_000 * ETHER)
+    lrt.add_reward_token(manager, token.address)
+    assert lrt.reward_tokens() == [token.address]
+    assert lrt.pending_harvest(token.address, network.address, 0) > 0
+    keeper = backend.new_account(ETHER)
+    harvested = lrt.harvest_all(keeper, network.address)
+    assert 1_000 * ETHER - harvested <= 3
+    assert lrt.harvest_all(keeper, network.address) == 0
+    fee = token.call("balanceOf", manager.address)
+    claimed = [lrt.claim_rewards(h, token.address) for h in holders]
+    assert claimed == [token.call("balanceOf", h.address) for h in holders]
+    assert 0 <= harvested - fee - sum(claimed) <= 2
+    assert lrt.claimable_rewards(token.address, holders[0].address) == 0
+
+    holder = holders[0]
+    before = wdiv.balance_of(holder)
     request = lrt.request_redeem(holder, lrt.balance_of(holder.address))
     with pytest.raises(TransactionReverted, match="withdrawal delay not passed"):
         lrt.complete_redeem(holder, request)
-    backend.increase_time(7 * 86_400)
+    backend.increase_time(14 * 86_400)
     lrt.complete_redeem(holder, request)
-    assert amount - 2 <= wdiv.balance_of(holder) <= amount
+    assert net_in // 2 - 3 <= wdiv.balance_of(holder) - before <= net_in // 2
     with pytest.raises(TransactionReverted, match="not the manager"):
         lrt.rebalance(holder)

@@ -44,3 +44,28 @@ def test_deposit_and_redeem_gas(dist: Dist):
         print(f"{n:>9}  {deposit:>7,}  {request:>14,}  {complete:>15,}")
     # gas grows with the operators a deposit is spread over, linearly
     assert rows[0][1] < rows[1][1] < rows[2][1]
+
+
+def test_harvest_and_reward_claim_gas(dist: Dist):
+    """One reward token registered; the second harvest and claim (warm accumulators)."""
+    ops = dist.operators(3)
+    lrt = dist.create(ops, [5_000, 3_000, 2_000], fee_bps=50)
+    net = dist.network("net", ops)
+    token = net.token.address
+    with boa.env.prank(dist.manager):
+        lrt.add_reward_token(token)
+    holders = [dist.holder(f"h{i}", lrt) for i in range(2)]
+    for h in holders:
+        with boa.env.prank(h):
+            lrt.deposit(ETHER, h)
+    deposit = tx_gas(lrt, "deposit", ETHER, holders[0], sender=holders[0])
+    gas = {}
+    for _ in range(2):
+        dist.fund(net, 1_000 * ETHER)
+        gas["harvest"] = tx_gas(lrt, "harvest", token, net.address, 0, sender=holders[1])
+        gas["claim_rewards"] = tx_gas(lrt, "claim_rewards", token, sender=holders[0])
+    print(
+        f"\n3 operators, 1 reward token: deposit {deposit:,}, harvest {gas['harvest']:,},"
+        f" holder claim {gas['claim_rewards']:,}"
+    )
+    assert gas["claim_rewards"] < 60_000
