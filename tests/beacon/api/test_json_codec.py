@@ -32,6 +32,7 @@ from nektar.beacon.json_codec import (
 from nektar.crypto.signing import (
     Attestation,
     AttestationData,
+    Checkpoint,
     SignedAggregateAndProof,
     SingleAttestation,
     SyncCommitteeContribution,
@@ -199,3 +200,19 @@ def test_arbitrary_ssz_only_raises_codec_error(data: bytes) -> None:
     for typ in (SingleAttestation, Attestation, AttesterSlashing):
         with contextlib.suppress(CodecError):
             decode_ssz(typ, data)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2**64 - 1), st.binary(min_size=32, max_size=32)), max_size=6)
+)
+def test_sequences_of_containers_decode_to_the_typed_construction(items: list) -> None:
+    """Lists/vectors of containers are assembled from backing nodes; same value as typed."""
+    checkpoints = [Checkpoint(epoch=e, root=r) for e, r in items]
+    typed_list = List[Checkpoint, 8](*checkpoints)
+    decoded = decode(List[Checkpoint, 8], encode(typed_list))
+    assert decoded.hash_tree_root() == typed_list.hash_tree_root() and len(decoded) == len(items)
+    assert decoded.encode_bytes() == typed_list.encode_bytes()
+    if items:
+        typed_vector = Vector[Checkpoint, len(items)](*checkpoints)
+        decoded_vector = decode(Vector[Checkpoint, len(items)], encode(typed_vector))
+        assert decoded_vector.hash_tree_root() == typed_vector.hash_tree_root()

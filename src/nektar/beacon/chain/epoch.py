@@ -407,14 +407,18 @@ def next_sync_committee(state: BeaconState) -> tuple[bytes, ...]:
     seed = state.seed(epoch, DOMAIN_SYNC_COMMITTEE)
     order = shuffled_indices(len(active), seed, state.cfg.shuffle_round_count)
     max_random = 2**16 - 1
+    threshold = state.cfg.max_effective_balance_electra
+    validators = state.validators
     members: list[bytes] = []
     i = 0
+    random_bytes = b""
     while len(members) < SYNC_COMMITTEE_SIZE:
         candidate = active[order[i % len(active)]]
-        random_bytes = sha256(seed + uint_to_bytes(i // 16))
+        if i % 16 == 0:  # one hash serves 16 draws (the spec recomputes the same hash)
+            random_bytes = sha256(seed + uint_to_bytes(i // 16))
         value = int.from_bytes(random_bytes[i % 16 * 2 : i % 16 * 2 + 2], "little")
-        record = state.validators[candidate]
-        if record.effective_balance * max_random >= state.cfg.max_effective_balance_electra * value:
+        record = validators[candidate]
+        if record.effective_balance * max_random >= threshold * value:
             members.append(record.pubkey)
         i += 1
     return tuple(members)

@@ -93,17 +93,34 @@ class ValidatorRecord:
         return self.withdrawal_credentials[12:]
 
     def ssz(self) -> c.Validator:
-        return c.build(
-            c.Validator,
-            pubkey=self.pubkey,
-            withdrawal_credentials=self.withdrawal_credentials,
-            effective_balance=self.effective_balance,
-            slashed=self.slashed,
-            activation_eligibility_epoch=self.activation_eligibility_epoch,
-            activation_epoch=self.activation_epoch,
-            exit_epoch=self.exit_epoch,
-            withdrawable_epoch=self.withdrawable_epoch,
+        """The SSZ Validator, assembled from its field chunks: every state root re-roots
+        changed validators, and genesis all of them (typed construction costs ~0.8 ms each
+        in remerkleable's Protocol checks, this ~20 µs)."""
+        pk = self.pubkey
+        left = PairNode(
+            PairNode(
+                PairNode(RootNode(pk[:32]), RootNode(pk[32:] + ZERO_CHUNK[16:])),
+                RootNode(self.withdrawal_credentials),
+            ),
+            PairNode(
+                _u64_chunk(self.effective_balance),
+                RootNode(b"\x01" + ZERO_CHUNK[1:] if self.slashed else ZERO_CHUNK),
+            ),
         )
+        right = PairNode(
+            PairNode(
+                _u64_chunk(self.activation_eligibility_epoch), _u64_chunk(self.activation_epoch)
+            ),
+            PairNode(_u64_chunk(self.exit_epoch), _u64_chunk(self.withdrawable_epoch)),
+        )
+        return c.Validator.view_from_backing(PairNode(left, right))
+
+
+ZERO_CHUNK = b"\x00" * 32
+
+
+def _u64_chunk(value: int) -> RootNode:
+    return RootNode(value.to_bytes(8, "little") + ZERO_CHUNK[8:])
 
 
 class PendingDepositRecord(NamedTuple):
@@ -209,7 +226,6 @@ class BeaconState:
         self.inactivity_scores.append(0)
         self.pubkey_index[record.pubkey] = index
         self.validators_version += 1
-        self._validators_view = None
         return index
 
     def increase_balance(self, index: int, delta: int) -> None:
@@ -407,14 +423,26 @@ class BeaconState:
 
     # -- SSZ -----------------------------------------------------------------------------------
     def _validators_root_view(self):  # type: ignore[no-untyped-def]
+        """The SSZ validators list, patched where validators changed and extended by new
+        ones; built from the records' backing nodes the first time (the element-wise List
+        constructor runs a slow Protocol isinstance check per validator)."""
         view_type = List[c.Validator, c.VALIDATOR_REGISTRY_LIMIT]
-        if self._validators_view is None or len(self._validators_view) != len(self.validators):
-            self._validators_view = view_type(*(v.ssz() for v in self.validators))
+        view = self._validators_view
+        if view is None or len(view) > len(self.validators):
+            nodes = [v.ssz().get_backing() for v in self.validators]
+            contents = subtree_fill_to_contents(nodes, view_type.contents_depth())
+            view = view_type.view_from_backing(
+                PairNode(contents, uint256(len(nodes)).get_backing())
+            )
         else:
+            for i in range(len(view), len(self.validators)):
+                view.append(self.validators[i].ssz())
             for i in self._dirty_validators:
-                self._validators_view[i] = self.validators[i].ssz()
+                if i < len(view):
+                    view[i] = self.validators[i].ssz()
+        self._validators_view = view
         self._dirty_validators = set()
-        return self._validators_view
+        return view
 
     def ssz(self):  # type: ignore[no-untyped-def]
         """The Electra BeaconState container of this state."""
