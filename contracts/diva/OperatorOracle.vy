@@ -9,6 +9,8 @@
         exits, withdrawals), reports to the StakingPool (whose sanity limits apply), and
         hands the fee shares the pool minted to this contract to the OperatorRegistry, which
         splits them among operators by performance and takes missed-duty penalties.
+        The pool fields leave NativePod validators out; their beacon balances travel in
+        `pod_validators` / `pod_balances` to their pods (through the ValidatorRegistry).
 @dev A vote touches three slots: the voter's last voted ref slot, the frame's tally word
      (ref slot, variant count, consensus variant, applied flag, 8 × 16-bit supports) and the
      voted variant's hash.
@@ -34,6 +36,7 @@ interface IOperatorRegistry:
 interface IValidatorRegistry:
     def activated_count() -> uint256: view
     def apply_report(confirmed: DynArray[uint256, 128], rejected: DynArray[uint256, 128], to_exit: DynArray[uint256, 128], withdrawn: DynArray[uint256, 128]): nonpayable
+    def apply_pod_balances(validator_ids: DynArray[uint256, 128], balances: DynArray[uint256, 128]): nonpayable
 
 
 struct Report:
@@ -48,6 +51,8 @@ struct Report:
     to_exit: DynArray[uint256, 128]
     withdrawn: DynArray[uint256, 128]
     performance: DynArray[uint256, 256]
+    pod_validators: DynArray[uint256, 128]
+    pod_balances: DynArray[uint256, 128]
 
 
 event Voted:
@@ -327,4 +332,6 @@ def submit(report: Report):
         extcall IDivEther(TOKEN).transferShares(OPERATORS, fee_shares)
     extcall IOperatorRegistry(OPERATORS).settle(report.performance, fee_shares, self.epochs_per_frame, self.penalty_per_missed_duty)
     extcall IValidatorRegistry(VALIDATORS).apply_report(report.confirmed, report.rejected, report.to_exit, report.withdrawn)
+    if len(report.pod_validators) != 0 or len(report.pod_balances) != 0:
+        extcall IValidatorRegistry(VALIDATORS).apply_pod_balances(report.pod_validators, report.pod_balances)
     log ReportApplied(ref_slot=report.ref_slot, report_hash=report_hash, fee_shares=fee_shares)

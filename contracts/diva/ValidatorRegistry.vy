@@ -10,6 +10,11 @@
         ValidatorRegistration) and deposits 1 ETH with credentials 0x01‖0…‖WithdrawalVault.
         The remaining 31 ETH go in (`activate`) only after the oracle confirmed that the
         beacon chain shows the validator with exactly those credentials.
+        Native restaking: a NativePod (`is_pod` of the pod factory) pays 32 ETH to
+        `propose_for_pod`; that validator's credentials are 0x01‖0…‖pod, its 1 + 31 ETH come
+        from the pod's payment (never the pool's buffer), a failed DKG re-proposes for the same
+        pod (or refunds the 32 ETH), a front-run rejection refunds the 31 ETH, the pod may ask
+        an exit, and the oracle's pod balances are forwarded to the pod.
 @dev One storage word per validator: member operator ids (12 bits × 16), status, n and the
      DKG deadline. Big data (pubkey, shares, signatures) is emitted in events and only its
      hash is stored.
@@ -36,6 +41,14 @@ interface IOperatorRegistry:
     def nodes(operator_ids: DynArray[uint256, 16]) -> DynArray[address, 16]: view
     def any_ejected(operator_ids: DynArray[uint256, 16]) -> bool: view
     def operator_address(operator_id: uint256) -> address: view
+
+
+interface INativePodFactory:
+    def is_pod(account: address) -> bool: view
+
+
+interface INativePod:
+    def on_balance(validator_id: uint256, balance: uint256): nonpayable
 
 
 interface IDepositContract:
@@ -88,6 +101,17 @@ event ValidatorWithdrawn:
     validator_id: indexed(uint256)
 
 
+event PodValidatorProposed:
+    validator_id: indexed(uint256)
+    pod: indexed(address)
+
+
+event PodRefunded:
+    validator_id: indexed(uint256)
+    pod: indexed(address)
+    amount: uint256
+
+
 event ParametersChanged:
     cluster_size: uint256
     dkg_timeout: uint256
@@ -100,6 +124,9 @@ EXITING: constant(uint256) = 4
 WITHDRAWN: constant(uint256) = 5
 FAILED: constant(uint256) = 6
 CONFIRMED_BIT: constant(uint256) = 16
+POD_BIT: constant(uint256) = 32
+STATE_BITS: constant(uint256) = 15 | CONFIRMED_BIT
+MAX_POD_VALIDATORS: constant(uint256) = 128
 
 MAX_N: constant(uint256) = 16
 MASK64: constant(uint256) = 2**64 - 1
@@ -144,6 +171,11 @@ _acks: HashMap[uint256, uint256]
 deposit_hash: public(HashMap[uint256, bytes32])
 pubkey_validator: public(HashMap[bytes32, uint256])
 activated_count: public(uint256)
+pod_factory: public(address)
+pod_activated_count: public(uint256)
+validator_pod: public(HashMap[uint256, address])
+pod_validator_count: public(HashMap[address, uint256])
+pod_validator_at: public(HashMap[address, HashMap[uint256, uint256]])
 
 
 @deploy
@@ -171,6 +203,15 @@ def set_oracle(oracle: address):
     assert self.oracle == empty(address), "validator: oracle already set"
     assert oracle != empty(address), "validator: zero address"
     self.oracle = oracle
+
+
+@external
+def set_pod_factory(factory: address):
+    """@notice Governance names the NativePodFactory whose pods may `propose_for_pod`, once."""
+    assert msg.sender == self.governance, "validator: caller is not governance"
+    assert self.pod_factory == empty(address), "validator: pod factory already set"
+    assert factory != empty(address), "validator: zero address"
+    self.pod_factory = factory
 
 
 @external
@@ -221,40 +262,63 @@ def _with_status(word: uint256, status: uint256) -> uint256:
 
 @internal
 @view
-def _deposit_root(pubkey: Bytes[48], amount: bytes8, signature: Bytes[96]) -> bytes32:
+def _deposit_root(pubkey: Bytes[48], amount: bytes8, signature: Bytes[96], credentials: bytes32) -> bytes32:
     """
-    @dev hash_tree_root(DepositData) with the vault's credentials, as the DepositContract
-         computes it; `amount` is the gwei amount as SSZ's little-endian uint64.
+    @dev hash_tree_root(DepositData) with `credentials`, as the DepositContract computes it;
+         `amount` is the gwei amount as SSZ's little-endian uint64.
     """
     signature_root: bytes32 = sha256(
         concat(sha256(slice(signature, 0, 64)), sha256(concat(slice(signature, 64, 32), empty(bytes32))))
     )
     return sha256(
         concat(
-            sha256(concat(sha256(concat(pubkey, empty(bytes16))), WITHDRAWAL_CREDENTIALS)),
+            sha256(concat(sha256(concat(pubkey, empty(bytes16))), credentials)),
             sha256(concat(amount, empty(bytes24), signature_root)),
         )
     )
 
 
 @internal
-def _deposit(pubkey: Bytes[48], signature: Bytes[96], amount: uint256, root: bytes32):
-    extcall IStakingPool(POOL).withdraw_for_deposit(amount)
+@view
+def _credentials(validator_id: uint256, word: uint256) -> bytes32:
+    """@dev 0x01‖0…‖pod for a pod's validator, the WithdrawalVault's otherwise."""
+    if (word >> STATUS_SHIFT) & POD_BIT == 0:
+        return WITHDRAWAL_CREDENTIALS
+    return convert((1 << 248) | convert(self.validator_pod[validator_id], uint256), bytes32)
+
+
+@internal
+def _deposit(pubkey: Bytes[48], signature: Bytes[96], amount: uint256, root: bytes32, credentials: bytes32, from_pool: bool):
+    """@dev Pool validators' ETH comes from the buffer; pods' ETH is already held here."""
+    if from_pool:
+        extcall IStakingPool(POOL).withdraw_for_deposit(amount)
     extcall IDepositContract(DEPOSIT_CONTRACT).deposit(
-        pubkey, concat(WITHDRAWAL_CREDENTIALS, b""), signature, root, value=amount
+        pubkey, concat(credentials, b""), signature, root, value=amount
     )
 
 
 @internal
-def _propose(exclude: DynArray[uint256, MAX_N]) -> uint256:
-    """@dev Select and record a new PROPOSED validator; 0 when no cluster can be formed."""
+def _refund(validator_id: uint256, amount: uint256):
+    """@dev Give a pod back the ETH a validator will not use (the pod accepts it as a refund)."""
+    pod: address = self.validator_pod[validator_id]
+    log PodRefunded(validator_id=validator_id, pod=pod, amount=amount)
+    raw_call(pod, b"", value=amount)
+
+
+@internal
+def _propose(exclude: DynArray[uint256, MAX_N], pod: address) -> uint256:
+    """
+    @dev Select and record a new PROPOSED validator; 0 when no cluster can be formed. A pool
+         validator commits 32 ETH of the buffer; a pod's validator is paid by the pod.
+    """
     state: uint256 = self._state
     previous: uint256 = state & MASK64
-    committed: uint256 = state >> COMMITTED_SHIFT
-    free: uint256 = staticcall IStakingPool(POOL).buffered_ether()
-    reserved: uint256 = staticcall IWithdrawalQueue(QUEUE).unfinalized_ether() + committed
-    if free < reserved + VALIDATOR_ETHER:
-        return 0
+    if pod == empty(address):
+        committed: uint256 = state >> COMMITTED_SHIFT
+        free: uint256 = staticcall IStakingPool(POOL).buffered_ether()
+        reserved: uint256 = staticcall IWithdrawalQueue(QUEUE).unfinalized_ether() + committed
+        if free < reserved + VALIDATOR_ETHER:
+            return 0
     seed: bytes32 = keccak256(abi_encode(block.prevrandao, previous))
     n: uint256 = (state >> SIZE_SHIFT) & 255
     picked: DynArray[uint256, MAX_N] = extcall IOperatorRegistry(OPERATORS).reserve(seed, n, exclude)
@@ -272,11 +336,22 @@ def _propose(exclude: DynArray[uint256, MAX_N]) -> uint256:
         word |= operator_id << (i * ID_BITS)
         ids.append(operator_id)
         nodes.append(convert(picked[i] & MASK160, address))
-    self._validator[validator_id] = word
-    self._state = (state & ~MASK64) + (VALIDATOR_ETHER << COMMITTED_SHIFT) + validator_id
+    if pod == empty(address):
+        self._validator[validator_id] = word
+        self._state = (state & ~MASK64) + (VALIDATOR_ETHER << COMMITTED_SHIFT) + validator_id
+    else:
+        count: uint256 = self.pod_validator_count[pod]
+        assert count < MAX_POD_VALIDATORS, "validator: pod has too many validators"
+        self._validator[validator_id] = word | (POD_BIT << STATUS_SHIFT)
+        self._state = (state & ~MASK64) + validator_id
+        self.validator_pod[validator_id] = pod
+        self.pod_validator_at[pod][count] = validator_id
+        self.pod_validator_count[pod] = count + 1
     log ValidatorProposed(
         validator_id=validator_id, n=n, t=self._threshold(n), operator_ids=ids, nodes=nodes, seed=seed, deadline=deadline
     )
+    if pod != empty(address):
+        log PodValidatorProposed(validator_id=validator_id, pod=pod)
     return validator_id
 
 
@@ -296,8 +371,27 @@ def propose() -> uint256:
             proposed validators) covers 32 ETH: draw a cluster and emit ValidatorProposed.
     @return the new validator id
     """
-    validator_id: uint256 = self._propose([])
+    validator_id: uint256 = self._propose([], empty(address))
     assert validator_id != 0, "validator: buffer below 32 ETH or not enough operators with free capacity"
+    return validator_id
+
+
+@external
+@payable
+@nonreentrant
+def propose_for_pod() -> uint256:
+    """
+    @notice A NativePod pays exactly 32 ETH for one validator whose withdrawal credentials
+            are 0x01‖0…‖pod: draw a cluster as `propose` does (the pool's buffer is not
+            involved); emits ValidatorProposed and PodValidatorProposed.
+    @return the new validator id
+    """
+    factory: address = self.pod_factory
+    assert factory != empty(address), "validator: no pod factory"
+    assert staticcall INativePodFactory(factory).is_pod(msg.sender), "validator: caller is not a pod"
+    assert msg.value == VALIDATOR_ETHER, "validator: a pod validator takes exactly 32 ETH"
+    validator_id: uint256 = self._propose([], msg.sender)
+    assert validator_id != 0, "validator: not enough operators with free capacity"
     return validator_id
 
 
@@ -348,7 +442,8 @@ def register(
     signature: Bytes[96] = slice(deposit_signature, 0, 96)
     key_hash: bytes32 = keccak256(key)
     assert self.pubkey_validator[key_hash] == 0, "validator: pubkey already registered"
-    assert self._deposit_root(key, PRE_DEPOSIT_LE, signature) == deposit_data_root, "validator: deposit data root mismatch"
+    credentials: bytes32 = self._credentials(validator_id, word)
+    assert self._deposit_root(key, PRE_DEPOSIT_LE, signature, credentials) == deposit_data_root, "validator: deposit data root mismatch"
 
     digest: bytes32 = node_signature._eip712_digest(
         DOMAIN_SEPARATOR,
@@ -373,7 +468,9 @@ def register(
     self._validator[validator_id] = self._with_status(word, REGISTERED)
     self.pubkey_validator[key_hash] = validator_id
     self.deposit_hash[validator_id] = keccak256(concat(key, signature))
-    self._uncommit(PRE_DEPOSIT)
+    from_pool: bool = (word >> STATUS_SHIFT) & POD_BIT == 0
+    if from_pool:
+        self._uncommit(PRE_DEPOSIT)
     log ValidatorRegistered(
         validator_id=validator_id,
         pubkey=key,
@@ -381,7 +478,7 @@ def register(
         deposit_signature=signature,
         deposit_data_root=deposit_data_root,
     )
-    self._deposit(key, signature, PRE_DEPOSIT, deposit_data_root)
+    self._deposit(key, signature, PRE_DEPOSIT, deposit_data_root, credentials, from_pool)
 
 
 @external
@@ -398,11 +495,23 @@ def activate(validator_id: uint256, pubkey: Bytes[48], deposit_signature: Bytes[
     assert status & CONFIRMED_BIT != 0, "validator: credentials not confirmed by the oracle"
     assert keccak256(concat(pubkey, deposit_signature)) == self.deposit_hash[validator_id], "validator: pubkey or signature differ from the registration"
     self._validator[validator_id] = self._with_status(word, ACTIVATED)
-    self.activated_count += 1
-    self._uncommit(REST_DEPOSIT)
+    from_pool: bool = status & POD_BIT == 0
+    if from_pool:
+        self.activated_count += 1
+        self._uncommit(REST_DEPOSIT)
+    else:
+        self.pod_activated_count += 1
     extcall IOperatorRegistry(OPERATORS).activate(self._members(word))
     log ValidatorActivated(validator_id=validator_id)
-    self._deposit(pubkey, deposit_signature, REST_DEPOSIT, self._deposit_root(pubkey, REST_DEPOSIT_LE, deposit_signature))
+    credentials: bytes32 = self._credentials(validator_id, word)
+    self._deposit(
+        pubkey,
+        deposit_signature,
+        REST_DEPOSIT,
+        self._deposit_root(pubkey, REST_DEPOSIT_LE, deposit_signature, credentials),
+        credentials,
+        from_pool,
+    )
 
 
 @external
@@ -411,6 +520,8 @@ def fail(validator_id: uint256) -> uint256:
     """
     @notice Anyone, after the DKG deadline of a PROPOSED validator: mark it FAILED, free its
             members' capacity and propose again without the members that did not acknowledge.
+            A pod's validator is re-proposed for the same pod with the same 32 ETH, which go
+            back to the pod when no cluster can be formed.
     @return the id of the re-proposed validator, 0 if none could be formed
     """
     word: uint256 = self._word(validator_id)
@@ -425,10 +536,15 @@ def fail(validator_id: uint256) -> uint256:
         if acks & (1 << i) == 0:
             non_signers.append(members[i])
     self._validator[validator_id] = self._with_status(word, FAILED)
-    self._uncommit(VALIDATOR_ETHER)
     extcall IOperatorRegistry(OPERATORS).release(members, False)
     log ValidatorFailed(validator_id=validator_id, front_run=False, non_signers=non_signers)
-    return self._propose(non_signers)
+    if (word >> STATUS_SHIFT) & POD_BIT == 0:
+        self._uncommit(VALIDATOR_ETHER)
+        return self._propose(non_signers, empty(address))
+    again: uint256 = self._propose(non_signers, self.validator_pod[validator_id])
+    if again == 0:
+        self._refund(validator_id, VALIDATOR_ETHER)
+    return again
 
 
 @external
@@ -442,6 +558,16 @@ def request_exit_for_ejection(validator_id: uint256):
 
 
 @external
+def request_pod_exit(validator_id: uint256):
+    """@notice The pod of an ACTIVATED validator asks its exit (its cluster signs it)."""
+    word: uint256 = self._word(validator_id)
+    assert self.validator_pod[validator_id] == msg.sender, "validator: caller is not this validator's pod"
+    assert (word >> STATUS_SHIFT) & 15 == ACTIVATED, "validator: not activated"
+    self._validator[validator_id] = self._with_status(word, EXITING)
+    log ExitRequested(validator_id=validator_id, by_ejection=False)
+
+
+@external
 def apply_report(
     confirmed: DynArray[uint256, 128],
     rejected: DynArray[uint256, 128],
@@ -451,22 +577,26 @@ def apply_report(
     """
     @notice OperatorOracle only, with an agreed report: confirm the credentials of pending
             validators (they may then be activated), write off front-run ones (FAILED, the 1 ETH
-            loss reaches stakers through the same report's balance), request exits, and record
-            full withdrawals (their key shares free their operators' capacity).
+            loss reaches stakers through the same report's balance; a pod gets its 31 ETH
+            back), request exits, and record full withdrawals (their key shares free their
+            operators' capacity).
     """
     assert msg.sender == self.oracle, "validator: caller is not the oracle"
     for validator_id: uint256 in confirmed:
         word: uint256 = self._word(validator_id)
-        assert (word >> STATUS_SHIFT) & 255 == REGISTERED, "validator: not awaiting confirmation"
+        assert (word >> STATUS_SHIFT) & STATE_BITS == REGISTERED, "validator: not awaiting confirmation"
         self._validator[validator_id] = word | (CONFIRMED_BIT << STATUS_SHIFT)
         log CredentialsConfirmed(validator_id=validator_id)
     for validator_id: uint256 in rejected:
         word: uint256 = self._word(validator_id)
-        assert (word >> STATUS_SHIFT) & 255 == REGISTERED, "validator: not awaiting confirmation"
+        assert (word >> STATUS_SHIFT) & STATE_BITS == REGISTERED, "validator: not awaiting confirmation"
         self._validator[validator_id] = self._with_status(word, FAILED)
-        self._uncommit(REST_DEPOSIT)
         extcall IOperatorRegistry(OPERATORS).release(self._members(word), False)
         log ValidatorFailed(validator_id=validator_id, front_run=True, non_signers=[])
+        if (word >> STATUS_SHIFT) & POD_BIT == 0:
+            self._uncommit(REST_DEPOSIT)
+        else:
+            self._refund(validator_id, REST_DEPOSIT)
     for validator_id: uint256 in to_exit:
         word: uint256 = self._word(validator_id)
         assert (word >> STATUS_SHIFT) & 15 == ACTIVATED, "validator: not activated"
@@ -480,6 +610,25 @@ def apply_report(
         log ValidatorWithdrawn(validator_id=validator_id)
 
 
+@external
+def apply_pod_balances(validator_ids: DynArray[uint256, 128], balances: DynArray[uint256, 128]):
+    """
+    @notice OperatorOracle only, after `apply_report` of the same report: the beacon balance
+            (wei) of pod validators that are ACTIVATED, EXITING or (0 once) WITHDRAWN, each
+            forwarded to its pod's `on_balance`, which mints or records a deficit.
+    """
+    assert msg.sender == self.oracle, "validator: caller is not the oracle"
+    assert len(validator_ids) == len(balances), "validator: pod balances length mismatch"
+    for i: uint256 in range(128):
+        if i == len(validator_ids):
+            break
+        validator_id: uint256 = validator_ids[i]
+        status: uint256 = (self._word(validator_id) >> STATUS_SHIFT) & (15 | POD_BIT)
+        assert status & POD_BIT != 0, "validator: not a pod validator"
+        assert status & 15 in [ACTIVATED, EXITING, WITHDRAWN], "validator: pod validator not activated"
+        extcall INativePod(self.validator_pod[validator_id]).on_balance(validator_id, balances[i])
+
+
 # ---------------------------------------------------------------- views
 
 
@@ -490,6 +639,25 @@ def validator(validator_id: uint256) -> (uint256, bool, uint256, uint256, DynArr
     word: uint256 = self._word(validator_id)
     status: uint256 = (word >> STATUS_SHIFT) & 255
     return (status & 15, status & CONFIRMED_BIT != 0, (word >> N_SHIFT) & 255, word >> DEADLINE_SHIFT, self._members(word))
+
+
+@external
+@view
+def withdrawal_credentials(validator_id: uint256) -> bytes32:
+    """@notice 0x01‖0…‖pod for a pod's validator, the WithdrawalVault's (WITHDRAWAL_CREDENTIALS) otherwise."""
+    return self._credentials(validator_id, self._word(validator_id))
+
+
+@external
+@view
+def pod_validators(pod: address) -> DynArray[uint256, MAX_POD_VALIDATORS]:
+    """@notice Every validator id proposed for `pod` (re-proposals included), oldest first."""
+    out: DynArray[uint256, MAX_POD_VALIDATORS] = []
+    for i: uint256 in range(MAX_POD_VALIDATORS):
+        if i == self.pod_validator_count[pod]:
+            break
+        out.append(self.pod_validator_at[pod][i])
+    return out
 
 
 @external
@@ -530,5 +698,5 @@ def acknowledgements(validator_id: uint256) -> uint256:
 @external
 @payable
 def __default__():
-    """@notice ETH arrives only from the pool, for deposits."""
+    """@notice ETH arrives only from the pool, for deposits (pods pay through `propose_for_pod`)."""
     assert msg.sender == POOL, "validator: ETH only from the pool"

@@ -41,7 +41,7 @@ STATUS_NAMES = {
 }
 REPORT_ABI = (
     "(uint256,uint256,uint256,uint256,uint256,uint256,"
-    "uint256[],uint256[],uint256[],uint256[],uint256[])"
+    "uint256[],uint256[],uint256[],uint256[],uint256[],uint256[],uint256[])"
 )
 
 
@@ -165,7 +165,9 @@ class Report:
     """One frame's oracle report (OperatorOracle's `Report` struct, same field order).
 
     `performance` entries are `operator_id << 32 | missed duties`, ids strictly increasing
-    (see `nektar.chain.selection.Performance.packed`).
+    (see `nektar.chain.selection.Performance.packed`). The pool fields leave NativePod
+    validators out; `pod_validators` / `pod_balances` carry those validators' beacon balances
+    (wei; 0 once withdrawn) to their pods.
     """
 
     ref_slot: int
@@ -179,6 +181,8 @@ class Report:
     to_exit: tuple[int, ...] = ()
     withdrawn: tuple[int, ...] = ()
     performance: tuple[int, ...] = ()
+    pod_validators: tuple[int, ...] = ()
+    pod_balances: tuple[int, ...] = ()
 
     def as_tuple(self) -> tuple:
         return (
@@ -193,6 +197,8 @@ class Report:
             list(self.to_exit),
             list(self.withdrawn),
             list(self.performance),
+            list(self.pod_validators),
+            list(self.pod_balances),
         )
 
     def hash(self) -> bytes:
@@ -401,8 +407,20 @@ class ValidatorRegistry(_Bound):
         status, confirmed, n, deadline, ids = self.contract.call("validator", validator_id)
         return ValidatorInfo(status, confirmed, n, deadline, tuple(ids))
 
-    def withdrawal_credentials(self) -> bytes:
-        return bytes(self.contract.call("WITHDRAWAL_CREDENTIALS"))
+    def withdrawal_credentials(self, validator_id: int | None = None) -> bytes:
+        """The pool's credentials (0x01‖0…‖WithdrawalVault), or one validator's (a NativePod's
+        validators have 0x01‖0…‖pod)."""
+        if validator_id is None:
+            return bytes(self.contract.call("WITHDRAWAL_CREDENTIALS"))
+        return bytes(self.contract.call("withdrawal_credentials", validator_id))
+
+    def validator_pod(self, validator_id: int) -> str | None:
+        """The NativePod a validator belongs to, None for a pool validator."""
+        pod = self.contract.call("validator_pod", validator_id)
+        return None if int(pod, 16) == 0 else pod
+
+    def pod_activated_count(self) -> int:
+        return int(self.contract.call("pod_activated_count"))
 
     def proposals(self, from_block: int = 0) -> list[ProposedValidator]:
         return [
