@@ -1,6 +1,8 @@
 """The restaking chapters of `make demo` on a bare anvil (no beacon chain, no nodes): the
-upper layer deployed over JSON-RPC on a fresh Diva system with three registered operators;
-every chapter checks its own outcomes (split, commission, claims, veto, equivocation)."""
+upper layer and native restaking deployed over JSON-RPC on a fresh Diva system with four
+registered, bonded operators; every chapter checks its own outcomes (split, commission,
+claims, veto, equivocation, slashed withdrawal). The pod is funded and its validator proposed
+with the pod's credentials; its DKG and the oracle's reports need the nodes (`make demo`)."""
 
 from __future__ import annotations
 
@@ -20,12 +22,18 @@ def test_restaking_chapters_on_anvil() -> None:
         backend = anvil.backend()
         admin = backend.accounts[0]
         system = deploy_diva_system(backend, admin)
-        operators = [backend.new_account(10 * ETH) for _ in range(3)]
+        operators = [backend.new_account(10 * ETH) for _ in range(4)]
         for i, op in enumerate(operators, start=1):
             system.operators.register(op, NodeKey.generate(), f"https://operator{i}.test")
+            system.operators.bond_eth(op, ETH)  # one key share each: a cluster of four
         demo = RestakingDemo(backend, system, admin, operators)
         with pytest.raises(DevnetError, match="need 3 operators"):
             RestakingDemo(backend, system, admin, operators[:2])
+
+        demo.deploy()
+        (validator_id,) = demo.fund_pod()
+        assert demo.system.validators.validator_pod(validator_id) == demo.pod.address
+        assert demo.pod_restaked() == 0  # nothing reported yet
 
         assert "distributor" in demo.restake()
         assert "RWD" in demo.network_rewards()

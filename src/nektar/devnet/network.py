@@ -40,7 +40,7 @@ from nektar.stinger.datadir import DataDir
 
 ETH = 10**18
 FAST_KDF = {"n": 1024}  # devnet node keys: encrypted as on mainnet, cheap to decrypt
-OPERATOR_BOND = 4 * ETH  # 1 ETH per key share: room for four validators each
+OPERATOR_BOND = 5 * ETH  # 1 ETH per key share: 3 pool validators + a pod's, rounding aside
 NODE_GAS_MONEY = 10 * ETH  # node addresses pay for acknowledge/register/votes
 MAX_APR_BPS = 1_000_000  # 100x per "year": devnet epochs last seconds (see beacon.py)
 

@@ -8,7 +8,8 @@ bare anvil).
    over operators 1–3 by weight.
 2. `network_rewards`: a network registers (its reward token: a snekmate ERC-20 deployed here),
    the operators set a commission, opt in and allocate; once the allocation delay has passed
-   the network funds an epoch; the restaker claims its rewards, the operators their commission.
+   the network funds an epoch; the restaker claims its rewards, the operators their
+   commission, anyone harvests the distributor's positions and its holder claims.
 3. `slashing`: the restaker queues half its stake for withdrawal; the network's slasher
    requests a slash of operator 1 and its resolver vetoes it (the reservation, active and
    queued, comes back to the last wei); then anyone proves an equivocation by operator 1's
@@ -45,6 +46,12 @@ from nektar.chain.marketplace import (
     UpperLayer,
     deploy_upper_layer,
 )
+from nektar.chain.pods import (
+    VALIDATOR_ETHER,
+    NativePod,
+    NativeRestaking,
+    deploy_native_restaking,
+)
 from nektar.chain.restaking import Distributor, RestakingVault, deploy_distributor_factory
 from nektar.crypto import bls
 from nektar.devnet.processes import DevnetError
@@ -63,6 +70,7 @@ MAX_SLASH = WAD // 5
 VETOED_FRACTION = WAD // 10
 COMMISSION_BPS = 1_000
 EPOCH_REWARD = 1_000 * ETH
+POD_STAKE = 32 * ETH  # the native restaker's ETH: one validator
 TASK = keccak(b"devnet oracle task #1")  # first 32 bytes of a task message: its id
 
 
@@ -123,6 +131,9 @@ class RestakingDemo:
         self.upper: UpperLayer | None = None
         self.lrt: Distributor | None = None
         self.token: Contract | None = None
+        self.native: NativeRestaking | None = None
+        self.pod: NativePod | None = None
+        self.native_restaker = backend.new_account(POD_STAKE + ETH)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -171,10 +182,16 @@ class RestakingDemo:
             values[("LRT holder", "receipts' value (wdivETH)")] = self.lrt.contract.call(
                 "convertToAssets", shares
             )
+            values[("LRT holder", "rewards (RWD)")] = self._token_balance(self.holder.address)
             values[("LRT vault", "total assets (wdivETH)")] = self.lrt.total_assets()
         for i, op in enumerate(self.operators, start=1):
             values[(f"operator {i}", "delegated stake (wdivETH)")] = self.vault.stake(op.address)
             values[(f"operator {i}", "commission (RWD)")] = self._token_balance(op.address)
+        values[("native restaker", "pod's restaked nETH")] = self.pod_restaked()
+        if self.native is not None:
+            values[("operator 2", "native stake (nETH)")] = self.native.vault.stake(
+                self.operators[1].address
+            )
         values[("RestakingVault", "rewards not yet claimed (RWD)")] = self._token_balance(
             self.vault.address
         )
@@ -184,8 +201,9 @@ class RestakingDemo:
         self.sheet.record(stage, values)
 
     # ------------------------------------------------------------------ chapters
-    def restake(self) -> str:
-        """Deploy the upper layer; restake with one operator and through a distributor."""
+    def deploy(self) -> None:
+        """The upper layer (RestakingVault + NetworkRegistry), the distributor factory and
+        native restaking (nETH, its RestakingVault, the pod factory) with devnet delays."""
         self.upper = deploy_upper_layer(
             self.system,
             self.admin,
@@ -193,8 +211,64 @@ class RestakingDemo:
             allocation_delay=ALLOCATION_DELAY,
             terms_delay=TERMS_DELAY,
         )
-        factory = deploy_distributor_factory(self.backend, self.vault, self.wdiv.address)
+        self.factory = deploy_distributor_factory(self.backend, self.vault, self.wdiv.address)
+        self.native = deploy_native_restaking(
+            self.system,
+            self.admin,
+            network_registry=self.registry.address,
+            min_withdrawal_delay=MIN_WITHDRAWAL_DELAY,
+        )
         self.log(f"RestakingVault {self.vault.address}, NetworkRegistry {self.registry.address}")
+
+    def fund_pod(self) -> list[int]:
+        """The native restaker's pod: created, delegated to operator 2, 32 ETH staked; the
+        ValidatorRegistry proposes a validator whose credentials are the pod's own."""
+        native, owner = self.native, self.native_restaker
+        pod = self.pod = native.create_pod(owner)
+        found = native.pod_of(owner.address)
+        _check(found is not None and found.address == pod.address, "pod_of(owner) is not the pod")
+        pod.delegate(owner, self.operators[1].address)
+        ids = pod.stake(owner, POD_STAKE // VALIDATOR_ETHER)
+        for vid in ids:
+            _check(
+                self.system.validators.withdrawal_credentials(vid) == self.pod_credentials(),
+                f"validator {vid} does not withdraw to the pod",
+            )
+        self.log(f"native restaker: pod {pod.address} stakes {POD_STAKE // ETH} ETH → {ids}")
+        return ids
+
+    def pod_credentials(self) -> bytes:
+        assert self.pod is not None, "fund_pod() first"
+        return b"\x01" + bytes(11) + bytes.fromhex(self.pod.address[2:])
+
+    def pod_restaked(self) -> int:
+        """nETH the pod has restaked so far (minted from the oracle's balance reports)."""
+        return 0 if self.pod is None else self.pod.restaked_balance()
+
+    def check_pod(self, beacon_balance: int) -> str:
+        """Once the oracle reported the pod's validators: nETH minted 1:1 for the balance it
+        reported (`beacon_balance`, wei, read from the beacon chain now: within 0.01 ETH of
+        it) and restaked with operator 2 in the native vault."""
+        assert self.pod is not None and self.native is not None
+        pod, vault, op2 = self.pod, self.native.vault, self.operators[1].address
+        minted = self.native.neth_balance(vault.address)
+        reported = pod.contract.call("reported_total")
+        _check(minted == reported, f"nETH minted {minted} for {reported} reported")
+        _near(minted, beacon_balance, ETH // 100, "nETH minted against the beacon balance")
+        _check(vault.delegated_to(pod.address) == op2, "the pod is not delegated to operator 2")
+        _near(pod.restaked_balance(), minted, 1, "the pod's restaked nETH")
+        _check(vault.stake(op2) == minted, f"operator 2's native stake {vault.stake(op2)}")
+        self.snapshot("native restaked")
+        return (
+            f"pod validators {pod.validators()} (DKG by the nodes, credentials 0x01‖pod): "
+            f"{minted / ETH:.6f} nETH minted for their reported balance, restaked with op 2"
+        )
+
+    def restake(self) -> str:
+        """Restake with one operator and through a distributor (deploys first if needed)."""
+        if self.upper is None:
+            self.deploy()
+        factory = self.factory
 
         op1 = self.operators[0].address
         amount = self._wrap_eth(self.restaker, RESTAKE)
@@ -249,6 +323,8 @@ class RestakingDemo:
             metadata_uri="https://oracle-network.devnet",
         )
         self.registry.register_network(net, terms, token.address)
+        assert self.lrt is not None
+        self.lrt.add_reward_token(self.manager, token.address)
         for op, fraction in zip(self.operators, ALLOCATIONS, strict=True):
             self.vault.set_commission(op, COMMISSION_BPS)
             self.registry.opt_in(op, net.address)
@@ -283,11 +359,21 @@ class RestakingDemo:
         _near(got, rest * share // pool_shares, 1, "the restaker's rewards")
         paid += got
         owed_lrt = self._lrt_claimable(rest, pool_shares, amounts)
+        lrt = self.lrt
+        assert lrt is not None
+        harvested = lrt.harvest_all(self.prover, net.address)  # anyone may harvest
+        _check(harvested == owed_lrt, f"the distributor harvested {harvested} of {owed_lrt}")
+        holder = lrt.claim_rewards(self.holder, token.address)
+        _check(self._token_balance(self.holder.address) == holder, "the holder's RWD balance")
+        _near(holder, harvested, ETH // 10**9, "the distributor holder's rewards (its only holder)")
+        paid += holder
+        _near(paid, EPOCH_REWARD, ETH // 10**9, "rewards claimed by everyone")
         self.snapshot("rewards claimed")
         return (
             f"{EPOCH_REWARD // ETH} RWD split by allocated stake "
-            f"{'/'.join(f'{a / ETH:.1f}' for a in amounts)}; claimed {paid / ETH:.4f} "
-            f"(restaker {got / ETH:.4f}, commission 10%), distributor owed {owed_lrt / ETH:.4f}"
+            f"{'/'.join(f'{a / ETH:.1f}' for a in amounts)}; claimed {paid / ETH:.4f}: "
+            f"restaker {got / ETH:.4f}, LRT holder {holder / ETH:.4f} (harvested), "
+            "commission 10%"
         )
 
     def _lrt_claimable(self, rest_op1: int, pool_shares_op1: int, amounts: list[int]) -> int:
