@@ -20,6 +20,9 @@ Figures per size N (names of issue 8):
   devnet the cluster itself proposes almost every block (its validators are nearly all of the
   chain's), so its own proposal flow (randao, QBFT on the block, threshold signature, import)
   comes first;
+- `node.att_own_p50_ms_{N}v`, `node.att_own_p99_ms_{N}v`: the node's own part, from the
+  attestation duty's start (head event or 1/3 slot) to the same hand-over;
+- `node.att_max_ms_{N}v`: the latest attestation (goal: within 4 s of the slot start);
 - `node.miss_rate_{N}v`: cluster attestations of the measured epoch without a participation
   flag in the beacon state (not included in time) / all;
 - `node.rss_mb_{N}v`: largest resident memory of the four node processes at the end;
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import statistics
 import sys
@@ -56,7 +60,8 @@ GOAL_P99_MS = 1000.0
 GOAL_ALL_MS = 4000.0
 GOAL_RSS_MB = 300.0
 _DONE = re.compile(
-    r"attester@\d+: (\d+)/(\d+) done in [0-9.]+ s after slot start \(sent at ([0-9.]+) s\)"
+    r"attester@(\d+): (\d+)/\d+ done in [0-9.]+ s after slot start "
+    r"\(sent at ([0-9.]+) s, begun at ([0-9.]+) s\)"
 )
 _SAMPLE = re.compile(r"^(\w+)(?:\{(.*)\})? (\S+)$")
 
@@ -125,26 +130,29 @@ def measure(count: int, console: Console | None = None) -> dict[str, float]:
             net.wait_epoch(1)
             epoch = net.current_epoch()
             before = [_proc(op.process.pid) for op in net.operators]
+            beacon_before = _proc(os.getpid())[1]
             begun, counted = time.time(), _metrics(net.api_url(net.operators[0]))
             net.wait_epoch(epoch + 1)
             usage = [_proc(op.process.pid) for op in net.operators]
+            beacon_cpu = _proc(os.getpid())[1] - beacon_before
             elapsed = time.time() - begun
+            load = os.getloadavg()[0]
             samples = _metrics(net.api_url(net.operators[0]))
             missed = net.missed(range(epoch, epoch + 1))
         finally:
             net.stop()
         first, last = epoch * SLOTS_PER_EPOCH, (epoch + 1) * SLOTS_PER_EPOCH
-        delays: list[float] = []
+        delays: list[float] = []  # slot start → sent, ms, one per attestation
+        own: list[float] = []  # duty start (head event or 1/3 slot) → sent
         for op in net.operators:
             for line in op.logs().splitlines():
-                if '"msg"' not in line:
-                    continue
-                found = _DONE.search(json.loads(line)["msg"])
-                slot = re.search(r"attester@(\d+)", line)
-                if found and slot and first <= int(slot.group(1)) < last:
-                    delays += [float(found.group(3)) * 1000] * int(found.group(1))
+                found = _DONE.search(json.loads(line).get("msg", "")) if '"msg"' in line else None
+                if found and first <= int(found.group(1)) < last:
+                    sent, begun = float(found.group(3)) * 1000, float(found.group(4)) * 1000
+                    delays += [sent] * int(found.group(2))
+                    own += [sent - begun] * int(found.group(2))
     cpu = [u[1] - b[1] for u, b in zip(usage, before, strict=True)]
-    quantiles = statistics.quantiles(delays, n=100) if len(delays) > 1 else [-1.0] * 99
+    quantiles = _quantiles(delays)
     head, fallback = (
         samples.get(key, 0.0) - counted.get(key, 0.0)
         for key in (
@@ -155,17 +163,25 @@ def measure(count: int, console: Console | None = None) -> dict[str, float]:
     stages = _stage_means(samples)
     console.print(
         f"[dim]{count} validators: {len(delays)} attestations timed; head-event starts "
-        f"{head / max(1.0, head + fallback):.0%}; node 1 stage means: "
+        f"{head / max(1.0, head + fallback):.0%}; beacon node (benchmark process) CPU "
+        f"{100 * beacon_cpu / elapsed:.0f} % of a core; 1-min load average {load:.1f}; "
+        "node 1 stage means: "
         + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in sorted(stages.items()))
     )
     return {
         f"node.att_p50_ms_{count}v": round(statistics.median(delays), 1) if delays else -1,
         f"node.att_p99_ms_{count}v": round(quantiles[98], 1),
         f"node.att_max_ms_{count}v": round(max(delays), 1) if delays else -1,
+        f"node.att_own_p50_ms_{count}v": round(_quantiles(own)[49], 1),
+        f"node.att_own_p99_ms_{count}v": round(_quantiles(own)[98], 1),
         f"node.miss_rate_{count}v": round(len(missed) / count, 4),
         f"node.rss_mb_{count}v": round(max(r for r, _ in usage), 1),
         f"node.cpu_pct_{count}v": round(100 * statistics.mean(cpu) / elapsed, 1),
     }
+
+
+def _quantiles(values: list[float]) -> list[float]:
+    return statistics.quantiles(values, n=100) if len(values) > 1 else [-1.0] * 99
 
 
 def run() -> dict[str, float]:
@@ -177,6 +193,7 @@ def run() -> dict[str, float]:
         "p99 ms",
         f"p99 / {GOAL_P99_MS:.0f} ms",
         f"max / {GOAL_ALL_MS:.0f} ms",
+        "own p50 / p99 ms",
         "miss rate",
         f"RSS MB / {GOAL_RSS_MB:.0f}",
         "CPU % of a core",
@@ -193,6 +210,7 @@ def run() -> dict[str, float]:
             f"{f['att_p99_ms']:.0f}",
             f"{f['att_p99_ms'] / GOAL_P99_MS:.2f}",
             f"{f['att_max_ms'] / GOAL_ALL_MS:.2f}",
+            f"{f['att_own_p50_ms']:.0f} / {f['att_own_p99_ms']:.0f}",
             f"{f['miss_rate']:.2%}",
             f"{f['rss_mb']:.0f} ({f['rss_mb'] / GOAL_RSS_MB:.2f})",
             f"{f['cpu_pct']:.0f}",

@@ -95,10 +95,11 @@ def write_datadirs(
                     members=members,
                     public_shares=["0x" + share.public_shares[j].hex() for j in range(1, n + 1)],
                     my_index=op.index,
+                    validator_index=MANAGED + number,  # genesis order: managed keys first
                 ),
                 share.secret_share,
             )
-            for share in shares[op.index]
+            for number, share in enumerate(shares[op.index])
         ]
         write_validators(datadir, validators, **FAST_KDF)
         (op.datadir / "stinger.toml").write_text(

@@ -225,6 +225,28 @@ async def test_aggregator_combines_t_partials_of_one_root(outcomes) -> None:  # 
     assert await aggregator.collect(duty, [(group, other)], timeout=0.05) == {}
 
 
+async def test_aggregator_drops_and_reports_a_bad_partial_then_combines(outcomes) -> None:  # type: ignore[no-untyped-def]
+    """An unchecked wrong partial makes the combined signature fail: the aggregator finds
+    it, reports its member, and completes with the next member's partial."""
+    duty, root = Duty(DutyType.ATTESTER, 5), b"\x11" * 32
+    validators = {
+        i: Validator(_definition(outcomes, i), outcomes[i][0].secret_share) for i in range(1, 5)
+    }
+    group = validators[1].pubkey
+    aggregator = Aggregator()
+    reported: list[tuple[Duty, int]] = []
+    aggregator.on_bad = lambda d, bad: reported.extend((d, i) for _, _, i in bad)
+    sign = lambda i, sk: (validators[1], root, i, bls.hash_to_g2(root).scalar_mul(sk))  # noqa: E731
+    aggregator.add(
+        duty, [sign(1, validators[1].share), sign(2, 12345), sign(3, validators[3].share)]
+    )
+    assert reported == [(duty, 2)]
+    assert not aggregator.complete(duty, group, root)
+    aggregator.add(duty, [sign(4, validators[4].share)])
+    signature = (await aggregator.collect(duty, [(group, root)], timeout=1))[group]
+    assert bls.verify(group, root, signature)
+
+
 # ---------------------------------------------------------------- chain from the beacon API
 
 

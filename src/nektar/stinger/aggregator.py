@@ -1,19 +1,21 @@
-"""Aggregator stage: t valid partials → Lagrange interpolation → verified group signature.
+"""Aggregator stage: t partials → Lagrange interpolation → verified group signature.
 
-Partials arrive already verified (ours, or checked by parsigex against the sender's public
-share) and decoded (G2 points), grouped by (duty, validator, signing root): members that
+Partials arrive decoded (G2 points), ours or from parsigex (which checked the sender on
+each message, not every partial), grouped by (duty, validator, signing root): members that
 signed something else can never be mixed in. As soon as a group reaches the validator's
 threshold it is interpolated from the points (small integer Lagrange weights: a few point
 additions, and one multiplication by the common denominator's inverse when it is not 1) and
-checked against the group public key (one batch verification for every group a call
-completed); the result resolves whoever waits for it.
+checked against the group public key, one batch verification for every group a call
+completed. A group whose signature fails has each partial checked alone; the bad ones are
+dropped and reported (`on_bad`, parsigex logs the sender) and the group waits for another
+member's partial. The result resolves whoever waits for it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from nektar.crypto import bls, threshold
 from nektar.stinger.datadir import Validator
@@ -40,8 +42,12 @@ def interpolate(partials: Mapping[int, bls.G2Point], t: int) -> bls.G2Point:
     return total if denominator == 1 else bls.g2_mul(total, pow(denominator, -1, bls.CURVE_ORDER))
 
 
+Bad = Callable[[Duty, Sequence[tuple[Validator, bytes, int]]], None]  # partials found invalid
+
+
 class Aggregator:
     def __init__(self) -> None:
+        self.on_bad: Bad = _log_bad
         self._partials: dict[Key, dict[int, bls.G2Point]] = {}
         self._validators: dict[Key, Validator] = {}
         self._done: dict[Key, bytes] = {}
@@ -78,19 +84,24 @@ class Aggregator:
             for key, signature in zip(keys, signatures, strict=True):
                 self._finish(key, signature.compress())
             return
-        for key, item in zip(keys, batch, strict=True):  # not expected with verified partials
+        retry = []
+        for key, item in zip(keys, batch, strict=True):
             if bls.batch_verify_points([item]):
                 self._finish(key, item[2].compress())
                 continue
-            validator, root = self._validators[key], key[2]
+            validator, root, partials = self._validators[key], key[2], self._partials[key]
             bad = [
                 i
-                for i, point in self._partials[key].items()
+                for i, point in partials.items()
                 if not bls.batch_verify_points([(validator.share_point(i), root, point)])
             ]
-            log.error("combining %s for 0x%s: bad partials %s", key[0], key[1].hex()[:16], bad)
-            for index in bad or list(self._partials[key]):
-                self._partials[key].pop(index, None)
+            for index in bad or list(partials):
+                partials.pop(index, None)
+            self.on_bad(key[0], [(validator, root, i) for i in bad])
+            if bad and len(partials) >= validator.definition.threshold:
+                retry.append(key)
+        if retry:
+            self._combine(retry)
 
     def _finish(self, key: Key, signature: bytes) -> None:
         self._done[key] = signature
@@ -136,3 +147,8 @@ class Aggregator:
                 value = store.pop(key)
                 if isinstance(value, asyncio.Future) and not value.done():
                     value.cancel()
+
+
+def _log_bad(duty: Duty, bad: Sequence[tuple[Validator, bytes, int]]) -> None:
+    for validator, _, index in bad:
+        log.error("bad partial from member %d for %s of 0x%s", index, duty, validator.pubkey.hex())

@@ -250,10 +250,13 @@ class DataDir:
         """Decrypt this node's share and check it against the definition's public share."""
         path = self.share_file(definition.pubkey)
         try:
-            share = load_secret_key(path, self.share_password())
+            keystore = Keystore.load(path)
+            share = load_secret_key(keystore, self.share_password())
         except KeystoreError as exc:
             raise DataDirError(f"cannot load key share {path}: {exc}") from exc
-        if bls.sk_to_pk(share) != definition.public_share(definition.my_index):
+        public_share = definition.public_share(definition.my_index)
+        # load_secret_key checked the secret against the keystore's pubkey when it has one
+        if (keystore.pubkey or bls.sk_to_pk(share)) != public_share:
             raise DataDirError(
                 f"{path} does not hold share {definition.my_index} of {definition.group_pubkey}"
                 " (its public key differs from the cluster definition's public share)"

@@ -4,12 +4,20 @@ Wire format (protocol `nektar/parsig/1`), fixed-size fields, big-endian integers
 `version:u8 = 1 ‖ duty_type:u8 ‖ slot:u64 ‖ count:u32 ‖ count × (pubkey:48 ‖ root:32 ‖
 signature:96)`: one message carries a node's partials of one duty for every validator it
 shares with the receiver. The sender's share index comes from the authenticated P2P identity,
-never from the message. Partials of signatures already combined (the t-th member's came
-first) are skipped unchecked. The others are decoded and checked with one batch verification
-per chunk of `CHUNK` entries; only if that fails is each checked alone, and every bad one is
-dropped and logged with its sender. Between chunks the event loop runs (P2P, QBFT): pyblst
-holds the GIL, so a thread pool would not help, and one slot's thousands of partials must not
-stall the consensus messages of the next duty.
+never from the message.
+
+Checking: the first partial of every message is verified alone against the sender's public
+share (the sender check). If it verifies, the message's partials go to the aggregator
+decoded but unchecked: the aggregator verifies every signature it combines (one batch per
+call) and, only when one fails, checks that signature's partials one by one and reports the
+bad ones here (`report_bad`). If the sender check fails, the whole message is verified first
+(one batch; each alone only when it fails). Either way a bad partial is dropped, logged with
+its sender's address and counted. Honest messages so cost a decompression per partial and
+one pairing check per message, instead of a second batch verification of every partial.
+Partials of signatures already combined (the t-th member's came first) are skipped
+unchecked. Work proceeds in chunks of `CHUNK` entries with the event loop running between
+them (P2P, QBFT): pyblst holds the GIL, so a thread pool would not help, and one slot's
+thousands of partials must not stall the consensus messages of the next duty.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ VERSION = 1
 _HEADER = struct.Struct(">BBQI")
 _ENTRY = 48 + 32 + 96
 MAX_ENTRIES = 5000
+Received = tuple[Validator, bytes, int, bytes]  # validator, root, sender's share index, partial
 CHUNK = 64  # partials verified (and combined) between two turns of the event loop
 
 
@@ -87,6 +96,7 @@ class ParSigEx:
         self.aggregator = aggregator
         self.metrics = metrics
         self.wrong_partials = "wrong-partials" in faults
+        aggregator.on_bad = self.report_bad
         host.register(PROTOCOL, self._on_message)
 
     async def exchange(self, duty: Duty, partials: Sequence[Partial]) -> None:
@@ -125,7 +135,7 @@ class ParSigEx:
             self.metrics.bad_partials.labels(sender).inc()
             log.warning("malformed partial-signature message from %s dropped: %s", sender, exc)
             return
-        items: list[tuple[Validator, bytes, int, bytes]] = []
+        items: list[Received] = []
         for partial in partials:
             validator = self.lookup(partial.pubkey)
             index = None if validator is None else validator.definition.share_index_of(peer)
@@ -137,53 +147,67 @@ class ParSigEx:
                 )
                 continue
             items.append((validator, partial.root, index, partial.signature))
-        bad: list[tuple[Validator, bytes, int, bytes]] = []
+        suspect = False
         for start in range(0, len(items), CHUNK):
             chunk = [
                 item
-                for item in items[start : start + CHUNK]
-                if not self.aggregator.complete(duty, item[0].pubkey, item[1])
+                for n, item in enumerate(items[start : start + CHUNK], start)
+                if n == 0 or not self.aggregator.complete(duty, item[0].pubkey, item[1])
             ]
-            good, wrong = self._verified(chunk)
-            bad += wrong
-            self.aggregator.add(duty, good)
+            decoded = self._decode(duty, chunk)
+            if start == 0 and decoded:  # the sender check
+                suspect = not bls.batch_verify_points([_triple(decoded[0])])
+            if suspect:
+                decoded = self._verified(duty, decoded)
+            self.aggregator.add(duty, decoded)
             await asyncio.sleep(0)
-        if bad:
-            self.metrics.bad_partials.labels(sender).inc(len(bad))
-            log.warning(
-                "invalid partial signature(s) from %s (member %d) for %s dropped: %d, "
-                "validators %s",
-                sender,
-                bad[0][2],
-                duty,
-                len(bad),
-                ", ".join(sorted({"0x" + item[0].pubkey.hex()[:16] for item in bad})),
-            )
 
-    @staticmethod
-    def _verified(
-        items: list[tuple[Validator, bytes, int, bytes]],
-    ) -> tuple[list[Item], list[tuple[Validator, bytes, int, bytes]]]:
-        """(decoded partials that verify under their sender's public share, the others)."""
+    def _decode(self, duty: Duty, items: list[Received]) -> list[Item]:
+        """Signature points of the items; undecodable ones are reported and dropped."""
         decoded: list[Item] = []
         bad = []
         for validator, root, index, signature in items:
             try:
                 decoded.append((validator, root, index, bls.decode_signature(signature)))
             except bls.BLSError:
-                bad.append((validator, root, index, signature))
+                bad.append((validator, root, index))
+        self.report_bad(duty, bad)
+        return decoded
 
-        def triple(item: Item) -> tuple[bls.G1Point, bytes, bls.G2Point]:
-            validator, root, index, point = item
-            return validator.share_point(index), root, point
-
-        if bls.batch_verify_points([triple(i) for i in decoded]):
-            return decoded, bad
+    def _verified(self, duty: Duty, items: list[Item]) -> list[Item]:
+        """The items whose partial verifies under the sender's public share (one batch
+        verification, each alone only if it fails); the others are reported and dropped."""
+        if bls.batch_verify_points([_triple(i) for i in items]):
+            return items
         good = []
-        for item in decoded:
-            if bls.batch_verify_points([triple(item)]):
+        bad = []
+        for item in items:
+            if bls.batch_verify_points([_triple(item)]):
                 good.append(item)
             else:
-                validator, root, index, point = item
-                bad.append((validator, root, index, point.compress()))
-        return good, bad
+                bad.append(item[:3])
+        self.report_bad(duty, bad)  # type: ignore[arg-type]
+        return good
+
+    def report_bad(self, duty: Duty, bad: Sequence[tuple[Validator, bytes, int]]) -> None:
+        """Log and count invalid partials, one line per sender: its address and member index."""
+        by_sender: dict[int, list[Validator]] = {}
+        for validator, _, index in bad:
+            by_sender.setdefault(index, []).append(validator)
+        for index, validators in by_sender.items():
+            sender = validators[0].definition.members[index - 1].address
+            self.metrics.bad_partials.labels(sender).inc(len(validators))
+            log.warning(
+                "invalid partial signature(s) from %s (member %d) for %s dropped: %d, "
+                "validators %s",
+                sender,
+                index,
+                duty,
+                len(validators),
+                ", ".join(sorted({"0x" + v.pubkey.hex()[:16] for v in validators})),
+            )
+
+
+def _triple(item: Item) -> tuple[bls.G1Point, bytes, bls.G2Point]:
+    validator, root, index, point = item
+    return validator.share_point(index), root, point

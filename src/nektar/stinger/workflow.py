@@ -136,10 +136,17 @@ class Workflow:
         return self.clock.slot_start(slot) + slots * self.clock.slot_duration - time.time()
 
     def _record(
-        self, duty: Duty, validators: int, ok: int, reason: str, sent: float | None = None
+        self,
+        duty: Duty,
+        validators: int,
+        ok: int,
+        reason: str,
+        sent: float | None = None,
+        begun: float | None = None,
     ) -> None:
         """Count a duty's outcome: `ok` validators done, the others failed for `reason`;
-        `sent` is when the signed messages were handed to the beacon node (unix time)."""
+        `sent` is when the signed messages were handed to the beacon node, `begun` when the
+        duty started (unix times; attestations start on the head event or at 1/3 slot)."""
         start = self.clock.slot_start(duty.slot)
         delay = time.time() - start
         sent_delay = delay if sent is None else sent - start
@@ -151,12 +158,13 @@ class Workflow:
         level = logging.INFO if not failed else logging.WARNING
         log.log(
             level,
-            "%s: %d/%d done in %.3f s after slot start (sent at %.3f s)%s",
+            "%s: %d/%d done in %.3f s after slot start (sent at %.3f s%s)%s",
             duty,
             ok,
             validators,
             delay,
             sent_delay,
+            "" if begun is None else f", begun at {begun - start:.3f} s",
             f" ({reason})" if failed else "",
         )
         if ok:
@@ -218,6 +226,7 @@ class Workflow:
     # ------------------------------------------------------------------ attestations
     async def attest(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
         duty = Duty(DutyType.ATTESTER, slot)
+        begun = time.time()
         self.metrics.duties_scheduled.labels("attester").inc(len(assignments))
         try:
             deadline = self.clock.slot_start(slot) + self.clock.slot_duration
@@ -227,7 +236,9 @@ class Workflow:
             self._record(duty, len(assignments), 0, "fetch")
             return
         groups = _group(assignments, lambda a: a.validator)
-        await asyncio.gather(*(self._attest_committee(duty, c, g, data) for c, g in groups.items()))
+        await asyncio.gather(
+            *(self._attest_committee(duty, c, g, data, begun) for c, g in groups.items())
+        )
 
     async def _attest_committee(
         self,
@@ -235,6 +246,7 @@ class Workflow:
         committee: Committee,
         assignments: list[AttesterAssignment],
         data: AttestationData,
+        begun: float,
     ) -> None:
         epoch = self.clock.epoch(duty.slot)
 
@@ -280,7 +292,7 @@ class Workflow:
         elif not await self.broadcaster.attestations(attestations):
             self._record(duty, len(assignments), 0, "broadcast")
         else:
-            self._record(duty, len(assignments), len(attestations), "partials_missing", sent)
+            self._record(duty, len(assignments), len(attestations), "partials_missing", sent, begun)
 
     # ------------------------------------------------------------------ aggregation
     def start_selections(self, slot: int, assignments: Sequence[AttesterAssignment]) -> None:
