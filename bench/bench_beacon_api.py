@@ -1,9 +1,11 @@
 """Beacon API latency over loopback: the project's client against the project's server in
 front of the devnet node, at 1,000 and 3,000 genesis validators (the node benchmark's sizes).
 
-What a validator client waits on: `attestation_data` (GET, once per slot) and attester duties
-for all its validators (POST with every index, once per epoch). Figures are wall-clock round
-trips (client + HTTP + server + node, all in this one process), p50 and p99 over many calls.
+What a validator client waits on: `attestation_data` (GET, once per slot, through the
+project's client) and attester duties for all its validators (POST with every index, once
+per epoch). Duties and submissions are posted as pre-encoded JSON with plain aiohttp, so the
+figures are the beacon node's (HTTP + server + node), not the client's encoding and parsing;
+p50 and p99 wall-clock round trips over many calls (same process, loopback).
 Anchors: attestation data ≤ 10 ms — it is on the critical path of every slot, whose
 attestation deadline is a third of the slot in; duties ≤ 100 ms at 1,000 validators and
 ≤ 50 ms at 3,000 for the node alone (issue 8) — fetched once per epoch, ahead of time.
@@ -19,10 +21,12 @@ loop and the node lock must not make it wait for the verification).
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from rich.console import Console
 from rich.table import Table
 
@@ -30,6 +34,7 @@ from nektar.beacon.chain.config import BeaconConfig
 from nektar.beacon.chain.genesis import GenesisValidator, genesis_state
 from nektar.beacon.chain.node import DevnetBeaconNode
 from nektar.beacon.client import BeaconClient
+from nektar.beacon.json_codec import encode
 from nektar.beacon.server import BeaconAPIServer
 from nektar.crypto import bls
 from nektar.crypto.signing import (
@@ -49,6 +54,7 @@ GOAL_MS = {
     "beacon.api_attestation_data_ms": 10.0,
     "beacon.api_duties_ms": 100.0,
     "beacon.api_duties_3000v_ms": 50.0,
+    "beacon.api_duties_3000v_cpu_ms": 50.0,
     "beacon.api_duties_3000v_loaded_ms": 500.0,
 }
 
@@ -112,38 +118,56 @@ def _slot_messages(
     return singles, messages
 
 
-async def _timed(call: Awaitable[object]) -> float:
-    started = time.perf_counter()
-    await call
-    return (time.perf_counter() - started) * 1000
+class _Poster:
+    """Plain HTTP POSTs of pre-encoded JSON (what a validator client sends, minus its own
+    encoding cost), failing loudly on anything but 200."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+        self.session, self.url = session, url
+
+    async def post(self, path: str, body: bytes) -> float:
+        started = time.perf_counter()
+        headers = {"Content-Type": "application/json", "Eth-Consensus-Version": "electra"}
+        async with self.session.post(self.url + path, data=body, headers=headers) as response:
+            await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"{path}: HTTP {response.status}: {await response.text()}")
+        return (time.perf_counter() - started) * 1000
+
+    def duties(self, epoch: int, count: int) -> Callable[[], Awaitable[float]]:
+        body = json.dumps([str(i) for i in range(count)]).encode()
+        return lambda: self.post(f"/eth/v1/validator/duties/attester/{epoch}", body)
 
 
-async def _cluster(node: DevnetBeaconNode, keys: list[int], client: BeaconClient) -> dict:
+ATTESTATIONS = "/eth/v2/beacon/pool/attestations"
+SYNC_MESSAGES = "/eth/v1/beacon/pool/sync_committees"
+
+
+async def _cluster(node: DevnetBeaconNode, keys: list[int], poster: _Poster) -> dict:
     """ROUNDS slots of four members submitting the same batches (see module docstring)."""
     out: dict[str, list[float]] = {k: [] for k in ("att", "att_dup", "sync", "sync_dup", "load")}
-    epoch = node.current_slot() // node.cfg.slots_per_epoch
-    ids = list(range(len(keys)))
+    duties = poster.duties(node.current_slot() // node.cfg.slots_per_epoch, len(keys))
     for _ in range(ROUNDS):
         node.advance_slots(1)
         singles, messages = _slot_messages(node, keys)
-        out["att"].append(await _timed(client.submit_attestations(singles)))
-        out["att_dup"].append(await _timed(client.submit_attestations(singles)))
-        out["sync"].append(await _timed(client.submit_sync_committee_messages(messages)))
-        out["sync_dup"].append(await _timed(client.submit_sync_committee_messages(messages)))
+        att = json.dumps([encode(a) for a in singles]).encode()
+        sync = json.dumps([encode(m) for m in messages]).encode()
+        out["att"].append(await poster.post(ATTESTATIONS, att))
+        out["att_dup"].append(await poster.post(ATTESTATIONS, att))
+        out["sync"].append(await poster.post(SYNC_MESSAGES, sync))
+        out["sync_dup"].append(await poster.post(SYNC_MESSAGES, sync))
     for _ in range(ROUNDS):  # all members at once, fresh messages, duties asked meanwhile
         node.advance_slots(1)
         singles, messages = _slot_messages(node, keys)
-        submissions = [
-            call
+        att = json.dumps([encode(a) for a in singles]).encode()
+        sync = json.dumps([encode(m) for m in messages]).encode()
+        tasks = [
+            asyncio.ensure_future(poster.post(path, body))
             for _ in range(MEMBERS)
-            for call in (
-                client.submit_attestations(singles),
-                client.submit_sync_committee_messages(messages),
-            )
+            for path, body in ((ATTESTATIONS, att), (SYNC_MESSAGES, sync))
         ]
-        tasks = [asyncio.ensure_future(s) for s in submissions]
-        await asyncio.sleep(0.005)  # the submissions are under way
-        out["load"].append(await _timed(client.attester_duties(epoch, ids)))
+        await asyncio.sleep(0.02)  # the submissions are under way
+        out["load"].append(await duties())
         await asyncio.gather(*tasks)
     return out
 
@@ -151,23 +175,30 @@ async def _cluster(node: DevnetBeaconNode, keys: list[int], client: BeaconClient
 async def _measure(count: int) -> dict[str, float]:
     node, keys = _node(count)
     slot = node.current_slot()
-    indices = list(range(count))
     suffix = "" if count == 1_000 else f"_{count}v"
     figures: dict[str, float] = {}
-    async with BeaconAPIServer(node) as server, BeaconClient(server.url, timeout=30) as client:
+    async with (
+        BeaconAPIServer(node) as server,
+        BeaconClient(server.url, timeout=30) as client,
+        aiohttp.ClientSession() as session,
+    ):
+        poster = _Poster(session, server.url)
+        duties = poster.duties(slot // node.cfg.slots_per_epoch + 1, count)
         samples = {
             "attestation_data": await _latencies(
                 lambda: client.attestation_data(slot), CALLS["attestation_data"]
             ),
-            "duties": await _latencies(
-                lambda: client.attester_duties(slot // 8 + 1, indices), CALLS["duties"]
-            ),
+            "duties": await _latencies(duties, CALLS["duties"]),
         }
+        cpu = time.process_time()
+        for _ in range(10):
+            await duties()
+        figures[f"beacon.api_duties{suffix}_cpu_ms"] = (time.process_time() - cpu) * 100
         for key, values in samples.items():
             figures[f"beacon.api_{key}{suffix}_ms"] = _p(values, 50)
             figures[f"beacon.api_{key}{suffix}_p99_ms"] = _p(values, 99)
         if count == 3_000:
-            cluster = await _cluster(node, keys, client)
+            cluster = await _cluster(node, keys, poster)
             names = {
                 "att": "beacon.api_submit_attestations_3000v_ms",
                 "att_dup": "beacon.api_submit_attestations_dup_ms",

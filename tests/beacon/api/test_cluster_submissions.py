@@ -70,6 +70,23 @@ async def test_member_copies_are_answered_without_decoding(
         validate_response(openapi, exchange)
 
 
+async def test_concurrent_member_copies_are_decoded_once(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    att = await _external_attestation(served)
+    decoded: list[str] = []
+    real = http.decode
+
+    def counting(typ, *args):  # type: ignore[no-untyped-def]
+        decoded.append(typ.__name__)
+        return real(typ, *args)
+
+    monkeypatch.setattr(http, "decode", counting)
+    await asyncio.gather(*(served.client.submit_attestations([att]) for _ in range(4)))
+    assert decoded == ["SingleAttestation"]
+    assert served.server.app[http.ACCEPTED_KEY].pending == {}
+
+
 async def test_head_event_is_sent_while_the_node_is_busy(served: Served) -> None:
     """The node imports a block and then keeps its lock (here: a long step of the clock's
     thread); the subscriber still gets `head` at once, it does not wait for the node."""

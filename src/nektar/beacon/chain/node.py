@@ -1107,7 +1107,8 @@ class DevnetBeaconNode:
         by_data: dict[bytes, tuple[BeaconState, bytes, Vote] | Exception] = {}
 
         def prepare(att: SingleAttestation) -> Prepared:
-            data = att.data
+            # Each field is read once: a field read of a remerkleable view walks its tree.
+            data, ci, attester = att.data, int(att.committee_index), int(att.attester_index)
             data_root = bytes(data.hash_tree_root())
             known = by_data.get(data_root)
             if known is None:
@@ -1122,14 +1123,13 @@ class DevnetBeaconNode:
             if isinstance(known, Exception):
                 raise known
             state, root, template = known
-            ci = int(att.committee_index)
+            slot = state.slot
             if ci >= state.committee_count_per_slot(state.current_epoch):
                 raise InvalidRequest(f"committee index {ci} does not exist")
-            committee = state.beacon_committee(int(data.slot), ci)
-            attester = int(att.attester_index)
-            position = state.committee_position(int(data.slot), ci, attester)
+            position = state.committee_position(slot, ci, attester)
             if position is None:
                 raise InvalidRequest(f"validator {attester} is not in committee {ci}")
+            size = state.attester_assignments(state.current_epoch)[attester][3]
             signature = bytes(att.signature)
             batch = SignatureBatch()
             batch.add("attestation", state.validators[attester].pubkey, root, signature)
@@ -1139,11 +1139,11 @@ class DevnetBeaconNode:
                 problem = self._note_votes(vote)
                 if problem is None:
                     point = batch.signature_point(0)
-                    self._attestations.add_single(data, ci, len(committee), position, point)
+                    self._attestations.add_single(data, ci, size, position, point)
                     self._emit(AttestationEvent(att))
                 return problem
 
-            return batch, int(data.slot), apply
+            return batch, slot, apply
 
         self._submit(attestations, prepare)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
 
@@ -13,6 +14,7 @@ from nektar.beacon.server.beacon_routes import NODE_KEY
 from nektar.beacon.server.events import STREAMS_KEY, close_streams, events
 from nektar.beacon.server.http import (
     ACCEPTED_KEY,
+    SUBMIT_POOL_KEY,
     AcceptedItems,
     ApiError,
     accept_middleware,
@@ -27,11 +29,17 @@ def create_app(node: BeaconNode, middlewares: Iterable[web.middleware] = ()) -> 
     app[NODE_KEY] = node
     app[STREAMS_KEY] = weakref.WeakSet()
     app[ACCEPTED_KEY] = AcceptedItems()
+    app[SUBMIT_POOL_KEY] = ThreadPoolExecutor(2, thread_name_prefix="beacon-submit")
     beacon_routes.add_routes(app)
     validator_routes.add_routes(app)
     app.router.add_get("/eth/v1/events", events)
     app.on_shutdown.append(close_streams)
+    app.on_cleanup.append(_stop_submit_pool)
     return app
+
+
+async def _stop_submit_pool(app: web.Application) -> None:
+    app[SUBMIT_POOL_KEY].shutdown(wait=False, cancel_futures=True)
 
 
 class BeaconAPIServer:

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -265,14 +266,16 @@ async def json_body(request: web.Request) -> Any:
 
 
 class AcceptedItems:
-    """Digests of the JSON items of pool submissions the node accepted. Every member of a DVT
-    cluster broadcasts the same combined attestation, aggregate or sync message; the copies
-    are recognised before they are decoded (decoding a slot's batch costs more than the
-    node's own look-up of accepted roots) and answered 200 at once."""
+    """Digests of the JSON items of pool submissions the node accepted, and of those being
+    processed. Every member of a DVT cluster broadcasts the same combined attestation,
+    aggregate or sync message, usually within milliseconds of the others: a copy waits for
+    the request that carries the first one, and accepted copies are answered 200 without
+    being decoded (decoding a slot's batch costs more than anything else about a copy)."""
 
     def __init__(self, limit: int = 65_536) -> None:
         self.limit = limit
         self._digests: dict[bytes, None] = {}
+        self.pending: dict[bytes, asyncio.Future[None]] = {}
 
     @staticmethod
     def digest(item: Any) -> bytes:
@@ -292,6 +295,9 @@ class AcceptedItems:
 
 
 ACCEPTED_KEY = web.AppKey("accepted_items", AcceptedItems)
+# Submissions are decoded and verified on their own small pool of threads, so that queries
+# (duties, attestation data) never queue behind a slot's worth of signature checks.
+SUBMIT_POOL_KEY = web.AppKey("submit_pool", ThreadPoolExecutor)
 
 
 async def submit_items(
@@ -301,44 +307,65 @@ async def submit_items(
     list_type: type[View] | None = None,
 ) -> web.Response:
     """A pool/aggregate submission: a JSON array (or, where the spec offers it, an SSZ
-    `list_type`) of one container type, handed to `submit` (a node method) in a worker
-    thread. Items already accepted are skipped; failures keep the request's item indices
-    (the spec's IndexedErrorMessage). Decoding runs in the worker thread too: a slot's worth
-    of attestations is thousands of containers, and the event loop keeps serving meanwhile."""
+    `list_type`) of one container type, decoded and handed to `submit` (a node method) on
+    the submission threads. Items already accepted are skipped, copies of items in flight
+    wait for them (see `AcceptedItems`); failures keep the request's item indices (the
+    spec's IndexedErrorMessage)."""
+    loop = asyncio.get_running_loop()
+    pool = request.app[SUBMIT_POOL_KEY]
     if list_type is not None and request_is_ssz(request, ssz_supported=True):
         raw = await request.read()
         try:
-            items = list(await asyncio.to_thread(decode_ssz, list_type, raw, "body"))
+            items = list(await loop.run_in_executor(pool, decode_ssz, list_type, raw, "body"))
         except CodecError as exc:
             raise bad_request(f"Invalid request body: {exc}") from exc
-        await asyncio.to_thread(submit, items)
+        await loop.run_in_executor(pool, submit, items)
         return web.Response(status=200)
     body = await json_body(request)
     if not isinstance(body, list):
         raise bad_request("Request body must be a JSON array")
-    await asyncio.to_thread(_submit_json, request.app[ACCEPTED_KEY], typ, body, submit)
+    accepted = request.app[ACCEPTED_KEY]
+    digests = [accepted.digest(item) for item in body]
+    in_flight = {accepted.pending[d] for d in digests if d in accepted.pending}
+    if in_flight:
+        await asyncio.wait(in_flight)
+    fresh = [i for i, digest in enumerate(digests) if digest not in accepted]
+    if not fresh:
+        return web.Response(status=200)
+    done: asyncio.Future[None] = loop.create_future()
+    for i in fresh:
+        accepted.pending.setdefault(digests[i], done)
+    try:
+        applied, error = await loop.run_in_executor(pool, _submit_json, typ, body, fresh, submit)
+        accepted.add([digests[i] for i in applied])
+    finally:
+        for i in fresh:
+            if accepted.pending.get(digests[i]) is done:
+                del accepted.pending[digests[i]]
+        done.set_result(None)
+    if error is not None:
+        raise error
     return web.Response(status=200)
 
 
 def _submit_json(
-    accepted: AcceptedItems, typ: type[V], body: list[Any], submit: Callable[[list[V]], None]
-) -> None:
-    digests = [accepted.digest(item) for item in body]
-    fresh = [i for i, digest in enumerate(digests) if digest not in accepted]
+    typ: type[V], body: list[Any], fresh: list[int], submit: Callable[[list[V]], None]
+) -> tuple[list[int], Exception | None]:
+    """Decode and submit the items at positions `fresh`; (positions applied, error)."""
     items = []
     for i in fresh:
         try:
             items.append(decode(typ, body[i], f"body[{i}]"))
         except CodecError as exc:
             failure = {"index": i, "message": str(exc)}
-            raise ApiError(400, f"Invalid request body: {exc}", [failure]) from exc
+            return [], ApiError(400, f"Invalid request body: {exc}", [failure])
     try:
         submit(items)
     except SubmissionFailed as exc:
         rejected = {e.index for e in exc.errors}
-        accepted.add([digests[i] for n, i in enumerate(fresh) if n not in rejected])
-        raise SubmissionFailed([ItemError(fresh[e.index], e.message) for e in exc.errors]) from None
-    accepted.add([digests[i] for i in fresh])
+        applied = [i for n, i in enumerate(fresh) if n not in rejected]
+        return applied, SubmissionFailed([ItemError(fresh[e.index], e.message) for e in exc.errors])
+    return fresh, None
 
 
 def indexed_errors(handler: Handler) -> Handler:

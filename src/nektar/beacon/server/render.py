@@ -32,7 +32,19 @@ def render(value: Any, exclude: Iterable[str] = ()) -> Any:
             kind, tuple(f.name for f in dataclasses.fields(kind))
         )
         skip = set(exclude)
-        return {name: render(getattr(value, name)) for name in names if name not in skip}
+        out = {}
+        for name in names:
+            if name in skip:
+                continue
+            field = getattr(value, name)
+            kind = type(field)  # inlined common cases: thousands of duty rows per response
+            if kind is int:
+                out[name] = str(field)
+            elif kind is bytes:
+                out[name] = "0x" + field.hex()
+            else:
+                out[name] = render(field)
+        return out
     if kind is list or kind is tuple:
         return [render(item, exclude) for item in value]
     if issubclass(kind, View):  # (isinstance on the View protocol costs ~60 µs)
