@@ -10,7 +10,9 @@ contracts) and the EVM JSON-RPC URL of the node's settings, it runs with the nod
 - `LifecycleService` (activation, ejection exit requests, exits through `StingerNode.exit`).
 
 Transactions (acknowledge, register, votes, submit, activate, fail) are sent from the node
-key's own Ethereum account, which therefore needs ETH for gas.
+key's own Ethereum account, which therefore needs ETH for gas. NativePod validators
+(`propose_for_pod`) arrive as the same `ValidatorProposed` and are served by the same services
+(docs/stinger-chain.md, "Pod validators").
 """
 
 from __future__ import annotations

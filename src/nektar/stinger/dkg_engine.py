@@ -11,8 +11,10 @@ For each proposal whose member list holds this node's address the engine:
    closes `(p + 1) × phase_seconds` later. The anchor is the proposal block's timestamp
    (`deadline − dkg_timeout`), or the moment this node first saw the event if the chain's
    clock is ahead of ours (in-process EVM), so members agree to within one poll interval;
-3. exchanges partial signatures of the 1 ETH DepositMessage (credentials
-   `0x01‖0…‖WithdrawalVault`, read from the ValidatorRegistry) over `nektar/dkg-sign/1`,
+3. exchanges partial signatures of the 1 ETH DepositMessage over `nektar/dkg-sign/1`, with
+   the credentials the ValidatorRegistry gives for THAT validator
+   (`withdrawal_credentials(id)`: `0x01‖0…‖WithdrawalVault` for a pool validator,
+   `0x01‖0…‖pod` for a NativePod's; the contract checks the deposit root against them),
    combines t of them (bad partials are named and dropped), then exchanges every member's
    EIP-712 `ValidatorRegistration` signature; a signature counts only if it recovers to that
    member's node address, so members whose DKG views differ never complete;
@@ -141,7 +143,6 @@ class DkgEngine:
         self.endpoints = dict(endpoints or {})
         self.schedule = schedule or DkgSchedule()
         self.account = account or Account.from_key(node_key.secret)
-        self.credentials = registry.withdrawal_credentials()
         self.domain = eip712.validator_registry_domain(self.backend.chain_id, registry.address)
         self.results: dict[int, DkgResult] = {}
         self.abandoned: dict[int, str] = {}
@@ -297,6 +298,7 @@ class DkgEngine:
             self._acknowledge(proposal, index)
         chain_id, registry = self.backend.chain_id, self.registry.address
         sessions = [attempt_session(vid, registry, chain_id, k) for k in range(s.max_attempts)]
+        credentials = self.registry.withdrawal_credentials(vid)  # fixed per validator id
         reason = "the contract no longer says PROPOSED"
         number = 0
         while number < s.max_attempts:
@@ -320,7 +322,7 @@ class DkgEngine:
                 continue
             start = min(start, time.time())  # members that began early are not kept waiting
             try:
-                result = await self._attempt(proposal, index, number, start, sessions)
+                result = await self._attempt(proposal, index, number, start, sessions, credentials)
             except DkgAbandoned as exc:
                 reason = str(exc)
                 self.failures.setdefault(vid, []).append(f"attempt {number}: {exc}")
@@ -373,18 +375,19 @@ class DkgEngine:
         number: int,
         start: float,
         sessions: list[bytes],
+        credentials: bytes,
     ) -> DkgResult:
         session = sessions[number]
         machine = dkg.DKG(session, index, proposal.n, proposal.t)
         attempt = _Attempt(proposal, index, session, machine, later=tuple(sessions[number + 1 :]))
         self._attempts[session] = attempt
         try:
-            return await self._ceremony(attempt, start)
+            return await self._ceremony(attempt, start, credentials)
         finally:
             self._attempts.pop(session, None)
             self._early.pop(session, None)
 
-    async def _ceremony(self, attempt: _Attempt, start: float) -> DkgResult:
+    async def _ceremony(self, attempt: _Attempt, start: float, credentials: bytes) -> DkgResult:
         s = self.schedule
         machine = attempt.machine
         members = self._members(attempt)
@@ -403,7 +406,7 @@ class DkgEngine:
             raise DkgAbandoned(f"DKG failed: {machine.failure}")
         key = machine.outcome.keys[0]
         until = start + 3 * s.phase_seconds + s.collect_seconds
-        deposit = await self._deposit_signature(attempt, key, until)
+        deposit = await self._deposit_signature(attempt, key, until, credentials)
         public_shares = tuple(key.public_shares[i] for i in range(1, attempt.proposal.n + 1))
         attempt.message = eip712.ValidatorRegistration(
             attempt.proposal.validator_id,
@@ -417,13 +420,14 @@ class DkgEngine:
         return self._persist(attempt, key)
 
     async def _deposit_signature(
-        self, attempt: _Attempt, key: dkg.KeyShare, until: float
+        self, attempt: _Attempt, key: dkg.KeyShare, until: float, credentials: bytes
     ) -> DepositDataEntry:
-        """Broadcast our partial, combine t valid ones (dropping the ones named bad)."""
+        """Broadcast our partial over the DepositMessage with `credentials` (this
+        validator's), combine t valid ones (dropping the ones named bad)."""
         mine = partial_deposit_signature(
             key.secret_share,
             key.group_pubkey,
-            self.credentials,
+            credentials,
             PRE_DEPOSIT_GWEI,
             self.fork_version,
         )
@@ -441,7 +445,7 @@ class DkgEngine:
                         key.public_shares,
                         dict(attempt.partials),
                         t,
-                        self.credentials,
+                        credentials,
                         PRE_DEPOSIT_GWEI,
                         self.fork_version,
                         "nektar",

@@ -10,6 +10,10 @@
   it succeeds (the exit epoch may not have been reached yet) or `exit_attempts` run out.
 - `StatusChanged` to EJECTED for a member of one of this node's ACTIVATED validators →
   `request_exit_for_ejection` (staggered the same way), which emits `ExitRequested`.
+
+A NativePod's validators take the same path, with nothing pod-specific here: `activate` makes
+the registry deposit the 31 ETH the pod paid, and the pod's `request_pod_exit` emits the same
+`ExitRequested`.
 """
 
 from __future__ import annotations

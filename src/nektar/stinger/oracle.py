@@ -7,29 +7,36 @@ What a report says (docs/stinger-chain.md has the reasoning):
   the beacon state at that slot (`/eth/v1/beacon/states/{ref_slot}/validators`), so members
   asking different beacon nodes still agree.
 - protocol validators: the pubkeys of the ValidatorRegistry's `ValidatorRegistered` events,
-  with their lifecycle status read from the registry.
-- `beacon_balance`: sum of the balances of protocol validators found with exactly the vault's
+  with their lifecycle status read from the registry and their own withdrawal credentials
+  (`withdrawal_credentials(id)`: the vault's for a pool validator, `0x01‖0…‖pod` for a
+  NativePod's validator). A validator whose credentials are not the vault's is a pod
+  validator: the pool figures below leave it out.
+- `beacon_balance`: sum of the balances of pool validators found with exactly the vault's
   0x01 credentials (a front-run key's balance is not ours: its 1 ETH is the loss stakers bear).
-- `beacon_deposited`: ETH the beacon chain has credited from our deposits: 1 ETH for every
-  registered key present in the state (whatever its credentials), 31 ETH more once an
-  activated key shows the top-up (balance above 1 ETH, or active/exited status).
-- `active_validators` / `exited_validators`: activated keys by beacon status.
+- `beacon_deposited`: ETH the beacon chain has credited from the pool's deposits: 1 ETH for
+  every registered pool key present in the state (whatever its credentials), 31 ETH more once
+  an activated key shows the top-up (balance above 1 ETH, or active/exited status).
+- `active_validators` / `exited_validators`: activated pool keys by beacon status.
 - `vault_balance`: what the beacon chain's blocks after the last applied report's ref slot,
   up to this ref slot, withdrew to the WithdrawalVault (capped by the vault's balance), so
   the vault and the balances are read at the same point: ETH arriving later is left for the
   next report. The pool pulls it from the vault.
-- `confirmed` / `rejected`: REGISTERED, unconfirmed keys present in the state: vault
-  credentials → confirmed, anything else → rejected (front-run).
+- `confirmed` / `rejected`: REGISTERED, unconfirmed keys (pool and pod) present in the state:
+  that validator's own credentials → confirmed, anything else → rejected (front-run).
 - `to_exit`: when the WithdrawalQueue's unfinalized ETH exceeds buffer + vault + 32 ETH per
-  key already exiting, enough ACTIVATED keys (lowest id first, active_ongoing on the beacon
-  chain) to cover the gap, 32 ETH each.
-- `withdrawn`: EXITING keys whose beacon status is `withdrawal_done`.
-- `performance`: every operator holding active key shares, with its missed duties: for each
-  ACTIVATED key and each epoch of the frame, if its balance at the epoch's last boundary plus
-  what the blocks in between withdrew for it (the sweep of balances above 32 ETH) is below
-  its balance at the first boundary, the key lost more in penalties than it earned: one
-  missed epoch for every member of its cluster (a distributed validator misses as a
-  cluster). States or blocks the beacon node no longer serves count nothing.
+  pool key already exiting, enough ACTIVATED pool keys (lowest id first, active_ongoing on the
+  beacon chain) to cover the gap, 32 ETH each. A pod's validators exit only when the pod asks.
+- `withdrawn`: EXITING keys (pool and pod) whose beacon status is `withdrawal_done`.
+- `pod_validators` / `pod_balances`: every ACTIVATED or EXITING pod validator present in the
+  state (ascending id) and its beacon balance in wei (0 once withdrawn); the registry hands
+  each to its pod.
+- `performance`: every operator holding active key shares (pod validators included: their
+  operators perform those duties too), with its missed duties: for each ACTIVATED key and
+  each epoch of the frame, if its balance at the epoch's last boundary plus what the blocks
+  in between withdrew for it (the sweep of balances above 32 ETH) is below its balance at
+  the first boundary, the key lost more in penalties than it earned: one missed epoch for
+  every member of its cluster (a distributed validator misses as a cluster). States or
+  blocks the beacon node no longer serves count nothing.
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ class ProtocolValidator:
     status: int
     confirmed: bool
     operator_ids: tuple[int, ...]
+    credentials: bytes  # the 0x01 credentials the registry deposited with
+    pod: bool  # a NativePod's validator: outside the pool's figures
 
 
 class ReportBuilder:
@@ -82,6 +91,7 @@ class ReportBuilder:
         oracle = system.oracle.contract
         self.slots_per_epoch = int(oracle.call("SLOTS_PER_EPOCH"))
         self._pubkeys: dict[int, bytes] = {}
+        self._credentials: dict[int, bytes] = {}  # fixed per validator id
         self._next_block = 0
         self._withdrawals: dict[int, list[tuple[int, bytes, int]]] = {}
 
@@ -91,13 +101,24 @@ class ReportBuilder:
         latest = self.backend.block_number()
         if latest >= self._next_block:
             for event in registry.contract.events("ValidatorRegistered", self._next_block, latest):
-                self._pubkeys[int(event["validator_id"])] = bytes(event["pubkey"])
+                vid = int(event["validator_id"])
+                self._pubkeys[vid] = bytes(event["pubkey"])
+                self._credentials[vid] = registry.withdrawal_credentials(vid)
             self._next_block = latest + 1
         out = []
         for vid, pubkey in sorted(self._pubkeys.items()):
             info = registry.validator(vid)
+            credentials = self._credentials[vid]
             out.append(
-                ProtocolValidator(vid, pubkey, info.status, info.confirmed, info.operator_ids)
+                ProtocolValidator(
+                    vid,
+                    pubkey,
+                    info.status,
+                    info.confirmed,
+                    info.operator_ids,
+                    credentials,
+                    credentials != self.credentials,
+                )
             )
         return out
 
@@ -160,15 +181,25 @@ class ReportBuilder:
         keys = [v.pubkey for v in validators]
         found = await self.client.validators(ref_slot, keys) if keys else []  # no ids = all
         infos = {bytes(i.validator.pubkey): i for i in found}
-        balance = deposited = active = exited = 0
-        confirmed, rejected, withdrawn, exiting = [], [], [], []
-        candidates: list[int] = []
+        balance = deposited = active = exited = exiting = 0
+        confirmed, rejected, withdrawn, candidates = [], [], [], []
+        pod_validators, pod_balances = [], []
         for v in validators:
             info = infos.get(v.pubkey)
             if info is None:
                 continue
-            ours = bytes(info.validator.withdrawal_credentials) == self.credentials
             status = str(info.status)
+            if v.status == REGISTERED and not v.confirmed:
+                ours = bytes(info.validator.withdrawal_credentials) == v.credentials
+                (confirmed if ours else rejected).append(v.validator_id)
+            done = v.status == EXITING and status == "withdrawal_done"
+            if done:
+                withdrawn.append(v.validator_id)
+            if v.pod:
+                if v.status in (ACTIVATED, EXITING):
+                    pod_validators.append(v.validator_id)
+                    pod_balances.append(int(info.balance) * GWEI)
+                continue
             deposited += PRE_DEPOSIT
             if v.status in (ACTIVATED, EXITING, WITHDRAWN):
                 topped_up = int(info.balance) > GWEI or not status.startswith("pending")
@@ -177,14 +208,10 @@ class ReportBuilder:
                     exited += 1
                 else:
                     active += 1
-            if ours:
+            if bytes(info.validator.withdrawal_credentials) == self.credentials:
                 balance += int(info.balance) * GWEI
-            if v.status == REGISTERED and not v.confirmed:
-                (confirmed if ours else rejected).append(v.validator_id)
-            if v.status == EXITING:
-                exiting.append(v.validator_id)
-                if status == "withdrawal_done":
-                    withdrawn.append(v.validator_id)
+            if v.status == EXITING and not done:
+                exiting += 1
             if v.status == ACTIVATED and status == "active_ongoing":
                 candidates.append(v.validator_id)
         vault = await self._vault_income(ref_slot) if validators else 0
@@ -201,9 +228,11 @@ class ReportBuilder:
             vault_balance=vault,
             confirmed=tuple(confirmed),
             rejected=tuple(rejected),
-            to_exit=self._to_exit(candidates, len(exiting) - len(withdrawn), vault),
+            to_exit=self._to_exit(candidates, exiting, vault),
             withdrawn=tuple(withdrawn),
             performance=await self._performance(ref_slot, validators),
+            pod_validators=tuple(pod_validators),
+            pod_balances=tuple(pod_balances),
         )
 
     def _to_exit(self, candidates: list[int], exiting: int, vault: int) -> tuple[int, ...]:

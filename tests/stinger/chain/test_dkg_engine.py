@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from nektar.chain.pods import deploy_native_restaking
 from nektar.crypto import bls, threshold
+from nektar.crypto.signing import eth1_withdrawal_credentials
 from nektar.stinger.dkg_engine import DkgSchedule
 
 from .conftest import ETHER, Protocol, until
@@ -90,3 +92,28 @@ async def test_late_member_joins_the_retry(protocol: Protocol) -> None:
     assert {n.engine.results[vid].definition.pubkey for n in p.nodes} == {
         bytes(p.system.validators.contract.events("ValidatorRegistered")[0]["pubkey"])
     }
+
+
+async def test_pod_validator_deposit_carries_the_pod_credentials(protocol: Protocol) -> None:
+    """A NativePod's 32 ETH (`propose_for_pod`): the engines sign the 1 ETH deposit with that
+    validator's credentials, 0x01‖pod (the contract checks the root against them), and the
+    pool's ETH is not touched."""
+    p = protocol
+    for _ in range(4):
+        p.add_operator()
+    native = deploy_native_restaking(p.system)
+    restaker = p.backend.new_account(40 * ETHER)
+    pod = native.create_pod(restaker)
+    await p.start(p.nodes)
+    [vid] = pod.stake(restaker)
+    await until(lambda: all(vid in n.engine.results for n in p.nodes), 40, "DKG")
+    registry = p.system.validators
+    assert (
+        registry.validator(vid).status == REGISTERED and registry.validator_pod(vid) == pod.address
+    )
+    [deposit] = p.system.deposit_contract.contract.events("DepositEvent")
+    assert bytes(deposit["pubkey"]) == p.nodes[0].engine.results[vid].definition.pubkey
+    pod_credentials = eth1_withdrawal_credentials(bytes.fromhex(pod.address[2:]))
+    assert bytes(deposit["withdrawal_credentials"]) == pod_credentials
+    assert registry.withdrawal_credentials(vid) == pod_credentials
+    assert p.system.lst.pool.in_transit_ether() == 0

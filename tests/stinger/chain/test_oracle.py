@@ -28,6 +28,7 @@ from nektar.beacon.chain.node import DevnetBeaconNode
 from nektar.beacon.client import BeaconClient
 from nektar.beacon.server import BeaconAPIServer
 from nektar.chain.diva_ops import Report, deploy_diva_system, play_cluster
+from nektar.chain.pods import deploy_native_restaking
 from nektar.crypto import threshold
 from nektar.crypto.signing import (
     DOMAIN_VOLUNTARY_EXIT,
@@ -80,11 +81,13 @@ class Clocks:
         raise AssertionError(f"beacon chain: {what} not reached in {max_slots} slots")
 
 
-def threshold_exit(beacon, client: BeaconClient, shares: dict[int, int]):
-    """The cluster's voluntary exit: t partial signatures combined, submitted over the API.
-    An exit already under way counts as done, as in the node's own exit path."""
+def threshold_exit(beacon, client: BeaconClient, shares_of: dict[bytes, dict[int, int]]):
+    """The clusters' voluntary exits (shares per group key): t partial signatures combined,
+    submitted over the API. An exit already under way counts as done, as in the node's own
+    exit path."""
 
     async def exit_validator(pubkey: bytes) -> bool:
+        shares = shares_of[pubkey]
         info = await client.validator(pubkey)
         if str(info.status) != "active_ongoing":
             return True
@@ -185,37 +188,69 @@ def reporters_of(d: Devnet) -> tuple[list[BeaconClient], list[OracleReporter]]:
 
 
 async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
+    """A pool validator and a NativePod's validator side by side: the pod's 32 ETH go through
+    `propose_for_pod` and its validator's deposit carries 0x01‖pod; both are confirmed (each
+    against its own credentials), activated and withdrawn by the same services. The pool
+    figures count only the pool's validator (a count including the pod's would be refused by
+    the contract's `activated_count` check), and `pod_validators` / `pod_balances` carry the
+    pod's balance to the pod. The pod's exit is asked by the pod; `to_exit` never names it."""
     p, beacon, clocks = devnet.p, devnet.beacon, devnet.clocks
-    pool = p.system.lst.pool
+    pool, registry = p.system.lst.pool, p.system.validators
     staker = p.stake(32 * ETHER)
+    native = deploy_native_restaking(p.system)
+    restaker = p.backend.new_account(40 * ETHER)
+    pod = native.create_pod(restaker)
     await p.start(p.nodes, fork_version=beacon.cfg.chain.genesis_fork_version)
     clients, reporters = reporters_of(devnet)
     services = [
-        LifecycleService(p.system.validators, n.clusters, n.key, stagger=1.0, exit_retry=0.3)
-        for n in p.nodes
+        LifecycleService(registry, n.clusters, n.key, stagger=1.0, exit_retry=0.3) for n in p.nodes
     ]
     try:
         for node, service in zip(p.nodes, services, strict=True):
             service.attach(node.watcher)
         proposal = p.propose()
         vid = proposal.validator_id
-        await until(lambda: all(vid in n.engine.results for n in p.nodes), 60, "registration")
-        pubkey = p.nodes[0].engine.results[vid].definition.pubkey
-        await clocks.until_beacon(lambda: beacon_status(beacon, pubkey) is not None, 200, "deposit")
+        [pod_vid] = pod.stake(restaker)
+        both = (vid, pod_vid)
+        await until(
+            lambda: all(v in n.engine.results for n in p.nodes for v in both), 60, "registration"
+        )
+        pubkey, pod_key = (p.nodes[0].engine.results[v].definition.pubkey for v in both)
+        deposits = {
+            bytes(e["pubkey"]): bytes(e["withdrawal_credentials"])
+            for e in p.system.deposit_contract.contract.events("DepositEvent")
+        }
+        assert deposits == {
+            pubkey: p.system.lst.withdrawal_credentials(),
+            pod_key: eth1_withdrawal_credentials(bytes.fromhex(pod.address[2:])),
+        }
+        await clocks.until_beacon(
+            lambda: all(beacon_status(beacon, k) is not None for k in (pubkey, pod_key)),
+            200,
+            "deposits",
+        )
 
         # frame 1: the reporters confirm the credentials; the lifecycle service activates
         ref = clocks.next_frame()
         for reporter in reporters:
             await reporter.start()
-        await until(lambda: p.system.validators.validator(vid).status == ACTIVATED, 60, "activate")
-        assert agreed(p, reporters, ref).confirmed == (vid,)
+        await until(
+            lambda: all(registry.validator(v).status == ACTIVATED for v in both), 60, "activate"
+        )
+        report = agreed(p, reporters, ref)
+        assert report.confirmed == both and report.pod_validators == ()
+        assert report.beacon_deposited == ETHER  # the pool's 1 ETH only
         assert sum(len(r.submitted) for r in reporters) == 1  # one submission
-        assert len(p.system.validators.contract.events("ValidatorActivated")) == 1
-        assert pool.contract.call("deposited_ether") == 32 * ETHER
+        assert len(registry.contract.events("ValidatorActivated")) == 2
+        assert registry.contract.call("activated_count") == 1
+        assert registry.pod_activated_count() == 1
+        assert pool.contract.call("deposited_ether") == 32 * ETHER  # the pod paid its own
 
         # the 31 ETH reach the beacon chain; the cluster attests (stand-in, see module doc)
         await clocks.until_beacon(
-            lambda: beacon_status(beacon, pubkey) == "active_ongoing", 300, "activation"
+            lambda: all(beacon_status(beacon, k) == "active_ongoing" for k in (pubkey, pod_key)),
+            300,
+            "activation",
         )
         # a frame in which the cluster does not attest: every member is charged missed duties
         clocks.to_slot(beacon.current_slot() + 2 * SLOTS_PER_EPOCH)
@@ -231,11 +266,16 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
             assert p.system.operators.collateral(i)[0] == collateral[i] - missed[i] * 10**14
         rate_before = p.system.lst.rate()
 
-        shares = {r.definition.my_index: r.share for r in (n.engine.results[vid] for n in p.nodes)}
-        index = beacon.head_state().index_of(pubkey)
-        beacon._managed[index] = threshold.recover_secret(dict(list(shares.items())[:3]))
+        every_share = {}
+        for v, key in ((vid, pubkey), (pod_vid, pod_key)):
+            shares = {
+                r.definition.my_index: r.share for r in (n.engine.results[v] for n in p.nodes)
+            }
+            index = beacon.head_state().index_of(key)
+            beacon._managed[index] = threshold.recover_secret(dict(list(shares.items())[:3]))
+            every_share[key] = shares
         for service, client in zip(services, clients, strict=True):
-            service.exit_validator = threshold_exit(beacon, client, shares)
+            service.exit_validator = threshold_exit(beacon, client, every_share)
         clocks.to_slot(beacon.current_slot() + 4 * SLOTS_PER_EPOCH)
 
         # frame 2: rewards; operators now hold active shares and vote in their seats too
@@ -247,31 +287,47 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         assert report.active_validators == 1 and report.beacon_deposited == 32 * ETHER
         # earned since the last report (the excess above 32 ETH is swept to the vault)
         assert report.beacon_balance + report.vault_balance > penalised.beacon_balance
+        assert report.beacon_balance <= 33 * ETHER  # the pod's balance is not in it
         assert report.performance == tuple(i << 32 for i in sorted(proposal.operator_ids))
+        assert report.pod_validators == (pod_vid,)
+        [pod_balance] = report.pod_balances
+        assert 31 * ETHER < pod_balance <= 33 * ETHER
+        assert int(pod.contract.call("reported_total")) == pod_balance  # minted as nETH
         assert p.system.lst.rate() > rate_before
         assert all(p.system.operators.reward_shares(i) > 0 for i in proposal.operator_ids)
         assert isinstance(p.system.lst.rate(), Fraction)
 
-        # a withdrawal the buffer cannot pay: the next report names the validator to exit
+        # a withdrawal the buffer cannot pay: the next report names the pool's validator to
+        # exit; the pod asks its own validator's exit
         queue = p.system.lst.queue
         request = queue.request_ids(queue.request_withdrawals(staker, [20 * ETHER]))[0]
+        pod.request_exit(restaker, pod_vid)
+        assert registry.validator(pod_vid).status == EXITING
         ref = clocks.next_frame()
-        await until(lambda: p.system.validators.validator(vid).status == EXITING, 60, "exit")
+        await until(lambda: registry.validator(vid).status == EXITING, 60, "exit")
         assert agreed(p, reporters, ref).to_exit == (vid,)
         await clocks.until_beacon(
-            lambda: beacon_status(beacon, pubkey) == "withdrawal_done", 400, "withdrawal"
+            lambda: all(beacon_status(beacon, k) == "withdrawal_done" for k in (pubkey, pod_key)),
+            400,
+            "withdrawal",
         )
-        assert any(vid in s.exits_done for s in services)
+        assert all(any(v in s.exits_done for s in services) for v in both)
 
-        # the withdrawal reached the vault: the report records it and pays the request
+        # the withdrawals reached the vault and the pod: the reports record them, pay the
+        # staker's request, and tell the pod its validator's balance is 0
         ref = clocks.next_frame()
-        await until(lambda: p.system.validators.validator(vid).status == WITHDRAWN, 60, "withdrawn")
-        report = next(
-            r for reporter in reporters for r in reporter.reports.values() if r.withdrawn == (vid,)
+        await until(
+            lambda: all(registry.validator(v).status == WITHDRAWN for v in both), 60, "withdrawn"
         )
+        kept = [r for reporter in reporters for r in reporter.reports.values()]
+        report = next(r for r in kept if vid in r.withdrawn)
         assert report.ref_slot <= ref and report.exited_validators == 1
         assert report.beacon_balance == 0 and report.vault_balance >= 32 * ETHER
         assert queue.request(request).finalized
+        report = next(r for r in kept if pod_vid in r.withdrawn)
+        assert report.pod_validators == (pod_vid,) and report.pod_balances == (0,)
+        assert int(pod.contract.call("reported_total")) == 0
+        assert pod.withdrawable_ether() >= 31 * ETHER
     finally:
         for reporter in reporters:
             await reporter.stop()
