@@ -33,7 +33,7 @@ def test_restaking_chapters_on_anvil() -> None:
         demo.deploy()
         (validator_id,) = demo.fund_pod()
         assert demo.system.validators.validator_pod(validator_id) == demo.pod.address
-        assert demo.pod_restaked() == 0  # nothing reported yet
+        assert demo.pod_minted() == 0  # nothing reported yet
 
         assert "distributor" in demo.restake()
         assert "RWD" in demo.network_rewards()

@@ -15,7 +15,10 @@ Chapters, in order; each one ends with a check that raises `DevnetError` naming 
 7. a withdrawal request the buffer cannot pay makes the oracle name a validator to exit; its
    cluster signs the voluntary exit; the beacon chain pays the vault; the staker claims;
 8. restaking on the same chain (`restaking_demo`): restake and delegate, a distributor over
-   three operators, a network's rewards claimed by all, a vetoed slash and an equivocation.
+   three operators, a network's rewards claimed by all, a vetoed slash and an equivocation;
+9. native restaking: a NativePod funded with 32 ETH before chapter 7 (its validator's DKG,
+   registration and confirmation run during the withdrawal), whose validator the nodes make
+   with the pod's credentials; the oracle's report mints and restakes its nETH.
 
 `Progress` is what the live view shows; `Monitor` refreshes its beacon and node parts.
 """
@@ -98,6 +101,7 @@ CHAPTERS = (
     "restaking: restake + delegate, distributor over 3 operators",
     "network: opt-in, allocation, rewards funded and claimed",
     "slashing: vetoed request, equivocation proof (BLS)",
+    "native restaking: a pod's validator by DKG, nETH restaked",
 )
 
 
@@ -180,11 +184,18 @@ class Scenario:
         self.committee: OracleCommittee | None = None  # None: the nodes report
         self.stakers = {name: self.backend.new_account(amount + ETH) for name, amount in STAKES}
         self.proposals: list[ProposedValidator] = []
+        accounts = [op.account for op in net.operators]
+        self.restaking = RestakingDemo(self.backend, self.system, net.admin, accounts, progress.log)
+        progress.balances = self.restaking.sheet
+        self.pod_validators: list[int] = []
 
     # ------------------------------------------------------------------ helpers
-    def chapter(self, index: int, run: Callable[[Chapter], None]) -> None:
+    def chapter(self, index: int, run: Callable[[Chapter], None], end: bool = True) -> None:
+        """Run one chapter; with `end=False` it stays running (a later call finishes it and
+        its time counts from its first start)."""
         chapter = self.progress.chapters[index]
-        chapter.state, chapter.started = "running", time.monotonic()
+        if chapter.state != "running":
+            chapter.state, chapter.started = "running", time.monotonic()
         try:
             run(chapter)
         except BaseException:
@@ -192,7 +203,8 @@ class Scenario:
             raise
         finally:
             chapter.elapsed = time.monotonic() - chapter.started
-        chapter.state = "done"
+        if end:
+            chapter.state = "done"
 
     def wait(self, condition: Callable[[], object], timeout: float, what: str) -> object:
         return wait_for(condition, timeout, what, interval=0.25, check=self.net.check_processes)
@@ -260,23 +272,56 @@ class Scenario:
         self.chapter(6, self.reward_report)
         self.chapter(7, self.node_down)
         self.chapter(8, self.node_restart)
+        self.chapter(13, self.fund_pod, end=False)  # its DKG runs during the withdrawal
         self.chapter(9, self.withdrawal)
-        self.restaking(10)
+        for index, step in enumerate(
+            (self.restaking.restake, self.restaking.network_rewards, self.restaking.slashing)
+        ):
+            self.chapter(10 + index, shown(step))
+        self.chapter(13, self.native_restaking)
 
-    def restaking(self, first: int) -> None:
-        """The restaking chapters (`restaking_demo`) on the same chain, operators and pool."""
-        accounts = [op.account for op in self.net.operators]
-        demo = RestakingDemo(self.backend, self.system, self.net.admin, accounts, self.progress.log)
-        self.progress.balances = demo.sheet
+    def fund_pod(self, chapter: Chapter) -> None:
+        """Deploy the upper layer and native restaking; the native restaker funds its pod."""
+        self.restaking.deploy()
+        self.pod_validators = self.restaking.fund_pod()
+        chapter.detail = f"pod funded, validators {self.pod_validators}: DKG by the nodes"
 
-        def shown(step: Callable[[], str]) -> Callable[[Chapter], None]:
-            def run(chapter: Chapter) -> None:
-                chapter.detail = step()
+    def native_restaking(self, chapter: Chapter) -> None:
+        """The pod's validators, made by the nodes' DKG with the pod's credentials, reach
+        the beacon chain; the oracle reports them; the pod mints and restakes nETH."""
+        demo, ids = self.restaking, self.pod_validators
+        if self.committee is not None:
+            raise DevnetError("native restaking needs the nodes' DKG engine and oracle")
 
-            return run
+        def pubkeys() -> list[bytes]:
+            return [v.pubkey for v in registered(self.system) if v.validator_id in ids]
 
-        for index, step in enumerate((demo.restake, demo.network_rewards, demo.slashing)):
-            self.chapter(first + index, shown(step))
+        self.wait(lambda: len(pubkeys()) == len(ids), 90, f"ValidatorRegistered for pod {ids}")
+        chapter.detail = "the 1 ETH deposits with the pod's credentials on the beacon chain"
+        keys = pubkeys()
+        self.wait(
+            lambda: len(self.net.beacon_validators(keys)) == len(keys),
+            self.epochs(8),
+            f"the beacon chain to show the pod's validators {ids}",
+        )
+        credentials = "0x" + demo.pod_credentials().hex()
+        for pubkey, entry in self.net.beacon_validators(keys).items():
+            found = entry["validator"]["withdrawal_credentials"]
+            if found != credentials:
+                raise DevnetError(f"0x{pubkey.hex()[:12]}… has credentials {found}")
+        chapter.detail = "oracle confirms, 31 ETH, the pod's balance reported → nETH"
+        try:
+            self.wait(
+                lambda: demo.pod_minted() >= len(ids) * 32 * ETH - ETH // 100,
+                self.epochs(15),
+                "the oracle to report the pod's 32 ETH validators (nETH minted)",
+            )
+        except DevnetError as exc:
+            raise DevnetError(f"{exc}; pod: {demo.pod_state()}") from None
+        beacon = self.net.beacon_validators(keys)
+        chapter.detail = demo.check_pod(sum(int(e["balance"]) for e in beacon.values()) * 10**9)
+        states = sorted({e["status"] for e in beacon.values()})
+        self.progress.figures["pod validators on the beacon chain"] = ", ".join(states)
 
     def stake_and_propose(self, chapter: Chapter) -> None:
         pool = self.system.lst.pool
@@ -566,3 +611,12 @@ class Scenario:
             thread.join(45)
         if len(errors) > len(self.net.operators) - 3:
             raise DevnetError("the cluster did not sign the exit: " + "; ".join(errors))
+
+
+def shown(step: Callable[[], str]) -> Callable[[Chapter], None]:
+    """A chapter whose detail is what `step` returns."""
+
+    def run(chapter: Chapter) -> None:
+        chapter.detail = step()
+
+    return run
