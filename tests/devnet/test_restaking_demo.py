@@ -14,7 +14,7 @@ from nektar.crypto.node_key import NodeKey
 from nektar.devnet.processes import DevnetError
 from nektar.devnet.restaking_demo import ETH, RestakingDemo
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.anvil, pytest.mark.timeout(120)]
 
 
 def test_restaking_chapters_on_anvil() -> None:
