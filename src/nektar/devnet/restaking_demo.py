@@ -2,10 +2,14 @@
 through `nektar.chain` only (the same code runs on any backend; `tests/devnet` runs it on a
 bare anvil).
 
-1. `restake`: the upper layer is deployed (RestakingVault, NetworkRegistry, DistributorFactory)
-   with devnet delays of seconds; a restaker stakes ETH → divETH → wdivETH, deposits it in the
-   RestakingVault and delegates to operator 1; a distributor vault spreads a holder's deposit
-   over operators 1–3 by weight.
+0. `deploy`: the upper layer (RestakingVault, NetworkRegistry), the DistributorFactory and
+   native restaking (nETH, a second RestakingVault, the NativePodFactory), delays of seconds;
+   `fund_pod`: a native restaker's NativePod, delegated to operator 2, stakes 32 ETH and the
+   ValidatorRegistry proposes a validator with the pod's credentials (the scenario then waits
+   for the nodes' DKG and oracle; `check_pod` checks the nETH minted and restaked).
+1. `restake`: a restaker stakes ETH → divETH → wdivETH, deposits it in the RestakingVault and
+   delegates to operator 1; a distributor vault spreads a holder's deposit over operators
+   1–3 by weight.
 2. `network_rewards`: a network registers (its reward token: a snekmate ERC-20 deployed here),
    the operators set a commission, opt in and allocate; once the allocation delay has passed
    the network funds an epoch; the restaker claims its rewards, the operators their
@@ -52,7 +56,12 @@ from nektar.chain.pods import (
     NativeRestaking,
     deploy_native_restaking,
 )
-from nektar.chain.restaking import Distributor, RestakingVault, deploy_distributor_factory
+from nektar.chain.restaking import (
+    Distributor,
+    DistributorFactory,
+    RestakingVault,
+    deploy_distributor_factory,
+)
 from nektar.crypto import bls
 from nektar.devnet.processes import DevnetError
 
@@ -131,6 +140,7 @@ class RestakingDemo:
         self.upper: UpperLayer | None = None
         self.lrt: Distributor | None = None
         self.token: Contract | None = None
+        self.factory: DistributorFactory | None = None
         self.native: NativeRestaking | None = None
         self.pod: NativePod | None = None
         self.native_restaker = backend.new_account(POD_STAKE + ETH)
@@ -138,12 +148,12 @@ class RestakingDemo:
     # ------------------------------------------------------------------ helpers
     @property
     def vault(self) -> RestakingVault:
-        assert self.upper is not None, "restake() first"
+        assert self.upper is not None, "deploy() first"
         return self.upper.vault
 
     @property
     def registry(self) -> NetworkRegistry:
-        assert self.upper is not None, "restake() first"
+        assert self.upper is not None, "deploy() first"
         return self.upper.registry
 
     def _wrap_eth(self, who: LocalAccount, amount: int) -> int:
@@ -225,6 +235,7 @@ class RestakingDemo:
         """The native restaker's pod: created, delegated to operator 2, 32 ETH staked; the
         ValidatorRegistry proposes a validator whose credentials are the pod's own."""
         native, owner = self.native, self.native_restaker
+        assert native is not None, "deploy() first"
         pod = self.pod = native.create_pod(owner)
         found = native.pod_of(owner.address)
         _check(found is not None and found.address == pod.address, "pod_of(owner) is not the pod")
@@ -239,6 +250,7 @@ class RestakingDemo:
         return ids
 
     def pod_credentials(self) -> bytes:
+        """0x01‖0…‖pod: the withdrawal credentials of the pod's validators."""
         assert self.pod is not None, "fund_pod() first"
         return b"\x01" + bytes(11) + bytes.fromhex(self.pod.address[2:])
 
@@ -293,6 +305,7 @@ class RestakingDemo:
         if self.upper is None:
             self.deploy()
         factory = self.factory
+        assert factory is not None
 
         op1 = self.operators[0].address
         amount = self._wrap_eth(self.restaker, RESTAKE)
