@@ -307,6 +307,13 @@ def harvest(token: address, network: address, operator_index: uint256, gen: uint
 
 @external
 @view
+def undistributed_rewards(token: address) -> uint256:
+    """@notice Harvested `token` rewards (whole units) waiting for receipts to exist."""
+    return self._reward_carry[token] // ACC
+
+
+@external
+@view
 def claimable_rewards(token: address, holder: address) -> uint256:
     """@notice `token` rewards `holder` may claim now (harvested rewards only)."""
     acc: uint256 = 0

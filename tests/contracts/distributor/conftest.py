@@ -82,7 +82,10 @@ class Dist:
             self.vault.slash_now(operator, fraction, restaking_fixtures().BURN)
 
     def delay(self) -> None:
-        boa.env.time_travel(seconds=restaking_fixtures().MIN_DELAY)
+        """Wait out any withdrawal: the protocol minimum or, once operators joined a test
+        network, its unbonding period."""
+        fx = restaking_fixtures()
+        boa.env.time_travel(seconds=max(fx.MIN_DELAY, fx.UNBONDING))
 
     def network(self, label: str, operators: list[str]) -> Any:
         """A network (with its own reward token) every operator joins at 100 % allocation."""

@@ -1,14 +1,20 @@
 """Hypothesis stateful invariants of a distributor vault on the real restaking stack.
 
 Random deposits (fee-charging), queued redeems, completions after the delay, slashes of one
-operator, weight changes and rebalances, checking after every step:
+operator, weight changes and rebalances, receipt transfers, network reward epochs, harvests,
+holder claims and third parties trying to complete a request's RestakingVault withdrawals,
+checking after every step:
 
 - conservation: deposited == fees + total_assets + pending requests + paid + slash losses
   (to within 1 wei per RestakingVault rounding, counted), where a slash loss is measured as
   the fall of (total_assets + pending requests) across the slash;
 - no completion before the delay (the attempt reverts by name);
 - no profitable round trips: paid to a holder ≤ what it deposited net of fees;
-- max_withdraw / max_redeem never revert and never exceed what the holder owns.
+- max_withdraw / max_redeem never revert and never exceed what the holder owns;
+- reward conservation: harvested = claimed + claimable + manager fees + undistributed + dust,
+  dust ≤ 1 unit per holder (+ 1 for the undistributed remainder), and the vault holds exactly
+  harvested − fees − claimed of the reward token;
+- a third party's complete_withdrawal on a request's slice reverts "caller is not the restaker".
 
 Profile "ci": 15 examples × 20 steps = 300 steps; "fuzz": 500 × 40.
 """
@@ -23,13 +29,14 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
     run_state_machine_as_test,
 )
 
-from .conftest import ETHER, WAD, Dist, restaking_fixtures
+from .conftest import ETHER, WAD, Dist
 
 FUZZ = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "fuzz"
 STATEFUL = settings(
@@ -58,16 +65,23 @@ def test_distributor_invariants(dist_system: Dist):
         ops = d.operators(OPERATORS)
         lrt = d.create(ops, [5_000, 3_000, 2_000], fee_bps=50)
         holders = [d.holder(f"h{i}", lrt, 1_000 * ETHER) for i in range(HOLDERS)]
-        _run(d, lrt, ops, holders)
+        net = d.network("net", ops)
+        with boa.env.prank(d.manager):
+            lrt.add_reward_token(net.token.address)
+        _run(d, lrt, ops, holders, net)
 
 
-def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
+def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str], net: Any) -> None:
+    token = net.token
+    vault = d.vault
+
     class Machine(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             self._anchor = boa.env.anchor()
             self._anchor.__enter__()
-            self.requests: list[tuple[int, str, int]] = []
+            self.requests: list[tuple[int, str, int, range]] = []
+            self.claimed = 0
             self.net_in = dict.fromkeys(holders, 0)
             self.paid_out = dict.fromkeys(holders, 0)
             self.slash_loss = 0
@@ -75,7 +89,13 @@ def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
             self.rebalancing = False
 
         def _pending(self) -> int:
-            return sum(lrt.request_value(rid) for rid, _, _ in self.requests)
+            return sum(lrt.request_value(rid) for rid, *_ in self.requests)
+
+        @initialize(amounts=st.lists(st.integers(10**6, 50 * ETHER), min_size=2, max_size=2))
+        def first_holders(self, amounts: list[int]) -> None:
+            """Two holders from the start, so that rewards meet receipts in most examples."""
+            for h, amount in enumerate(amounts):
+                self.deposit(h, amount)
 
         @rule(h=st.integers(0, HOLDERS - 1), amount=st.integers(10**6, 50 * ETHER))
         def deposit(self, h: int, amount: int) -> None:
@@ -95,16 +115,18 @@ def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
             shares = lrt.balanceOf(holder) * part // 100
             if self.rebalancing or shares == 0:
                 return
+            first = vault.withdrawal_count() + 1
             with boa.env.prank(holder):
                 rid = lrt.request_redeem(shares)
-            matures = boa.env.evm.patch.timestamp + restaking_fixtures().MIN_DELAY
-            self.requests.append((rid, holder, matures))
+            slices = range(first, vault.withdrawal_count() + 1)
+            matures = max((vault.withdrawal(wid)[4] for wid in slices), default=0)
+            self.requests.append((rid, holder, matures, slices))
             self.roundings += 2 * OPERATORS
 
         @precondition(lambda self: self.requests)
         @rule(wait=st.booleans())
         def complete(self, wait: bool) -> None:
-            rid, holder, matures = self.requests[0]
+            rid, holder, matures, _ = self.requests[0]
             if not wait and boa.env.evm.patch.timestamp < matures:
                 assert _reverts(lrt.complete_redeem, rid) == "withdrawal delay not passed"
                 return
@@ -132,6 +154,66 @@ def _run(d: Dist, lrt: Any, ops: list[str], holders: list[str]) -> None:
                     lrt.rebalance()
                 self.rebalancing = lrt.rebalance_pending()
             self.roundings += 2 * OPERATORS
+
+        @precondition(lambda self: self.requests)
+        @rule(i=st.integers(0, 100), wait=st.booleans())
+        def third_party_completes_a_slice(self, i: int, wait: bool) -> None:
+            *_, matures, slices = self.requests[i % len(self.requests)]
+            if wait and boa.env.evm.patch.timestamp < matures:
+                d.delay()
+            for wid in slices:
+                with boa.env.prank(d.upper.account("griefer")):
+                    reason = _reverts(vault.complete_withdrawal, wid)
+                assert reason == "caller is not the restaker", reason
+
+        @rule(
+            h=st.integers(0, HOLDERS - 1), to=st.integers(0, HOLDERS - 1), part=st.integers(1, 100)
+        )
+        def transfer(self, h: int, to: int, part: int) -> None:
+            with boa.env.prank(holders[h]):
+                lrt.transfer(holders[to], lrt.balanceOf(holders[h]) * part // 100)
+
+        @rule(amount=st.integers(1, 10**6 * ETHER), harvest=st.booleans())
+        def fund_rewards(self, amount: int, harvest: bool) -> None:
+            d.fund(net, amount)
+            if harvest:
+                self.harvest()
+
+        @rule()
+        def harvest(self) -> None:
+            """Anyone harvests every position owed something; with none, a harvest reverts."""
+            harvested = False
+            for o in range(OPERATORS):
+                key = vault.reward_key(token.address, net.address, ops[o])
+                pending = vault.claimable(key, lrt.accounts(o), ops[o])
+                if pending > 0:
+                    with boa.env.prank(d.upper.account("keeper")):
+                        assert lrt.harvest(token.address, net.address, o) == pending
+                    harvested = True
+            if not harvested:
+                reason = _reverts(lrt.harvest, token.address, net.address, 0)
+                assert reason == "nothing to claim", reason
+
+        @rule(h=st.integers(0, HOLDERS - 1))
+        def claim_rewards(self, h: int) -> None:
+            holder = holders[h]
+            due = lrt.claimable_rewards(token.address, holder)
+            with boa.env.prank(holder):
+                if due == 0:
+                    assert _reverts(lrt.claim_rewards, token.address) == "nothing to claim"
+                    return
+                assert lrt.claim_rewards(token.address) == due
+            self.claimed += due
+
+        @invariant()
+        def reward_conservation(self) -> None:
+            harvested = lrt.total_harvested(token.address)
+            fees = lrt.total_reward_fees(token.address)
+            assert lrt.total_rewards_claimed(token.address) == self.claimed
+            assert token.balanceOf(lrt.address) == harvested - fees - self.claimed
+            owed = sum(lrt.claimable_rewards(token.address, h) for h in holders)
+            dust = harvested - fees - self.claimed - owed - lrt.undistributed_rewards(token.address)
+            assert 0 <= dust <= HOLDERS + 1, dust
 
         @invariant()
         def conservation(self) -> None:
