@@ -1028,10 +1028,11 @@ class DevnetBeaconNode:
         """The common path of pool submissions, in three steps so that signature checks never
         hold the node lock (duties, attestation data and block production go on meanwhile):
 
-        1. under the lock, every item not accepted before is checked against the state by
-           `prepare`, which returns its signature sets, its slot and the step applying it;
+        1. under the lock (taken per item, so queries interleave with a large batch), every
+           item not accepted before is checked against the state by `prepare`, which returns
+           its signature sets, its slot and the step applying it;
         2. without the lock, the sets of all items are verified as one batch;
-        3. under the lock, the valid items are applied and their roots remembered.
+        3. under the lock (per item), the valid items are applied and their roots remembered.
 
         Copies of an accepted item (every member of a DVT cluster broadcasts the same
         combined message) are recognised by their root and answered at once: no state
@@ -1042,9 +1043,9 @@ class DevnetBeaconNode:
         with self._verify_lock:
             checks: list[tuple[int, SignatureBatch]] = []
             steps: dict[int, tuple[bytes, int, Apply]] = {}
-            with self._lock:
-                for n, item in enumerate(items):
-                    root = bytes(item.hash_tree_root())
+            for n, item in enumerate(items):
+                root = bytes(item.hash_tree_root())
+                with self._lock:  # per item: queries interleave with a large batch
                     if root in self._seen:
                         continue
                     try:
@@ -1052,12 +1053,12 @@ class DevnetBeaconNode:
                     except (InvalidRequest, TransitionError, SignatureError, ValueError) as exc:
                         errors.append(ItemError(n, str(exc)))
                         continue
-                    checks.append((n, batch))
-                    steps[n] = (root, slot, apply)
+                checks.append((n, batch))
+                steps[n] = (root, slot, apply)
             valid = self._run_batch(checks, errors)
-            with self._lock:
-                for n in sorted(valid):
-                    root, slot, apply = steps[n]
+            for n in sorted(valid):
+                root, slot, apply = steps[n]
+                with self._lock:
                     problem = apply()
                     if problem is not None:
                         errors.append(ItemError(n, problem))

@@ -29,7 +29,7 @@ def create_app(node: BeaconNode, middlewares: Iterable[web.middleware] = ()) -> 
     app[NODE_KEY] = node
     app[STREAMS_KEY] = weakref.WeakSet()
     app[ACCEPTED_KEY] = AcceptedItems()
-    app[SUBMIT_POOL_KEY] = ThreadPoolExecutor(2, thread_name_prefix="beacon-submit")
+    app[SUBMIT_POOL_KEY] = ThreadPoolExecutor(1, thread_name_prefix="beacon-submit")
     beacon_routes.add_routes(app)
     validator_routes.add_routes(app)
     app.router.add_get("/eth/v1/events", events)
