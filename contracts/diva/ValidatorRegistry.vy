@@ -49,6 +49,7 @@ interface INativePodFactory:
 
 interface INativePod:
     def on_balance(validator_id: uint256, balance: uint256): nonpayable
+    def on_report(): nonpayable
 
 
 interface IDepositContract:
@@ -615,10 +616,13 @@ def apply_pod_balances(validator_ids: DynArray[uint256, 128], balances: DynArray
     """
     @notice OperatorOracle only, after `apply_report` of the same report: the beacon balance
             (wei) of pod validators that are ACTIVATED, EXITING or (0 once) WITHDRAWN, each
-            forwarded to its pod's `on_balance`, which mints or records a deficit.
+            forwarded to its pod's `on_balance` (accounting: a gain to mint, or a deficit);
+            then each pod named gets one `on_report`, which mints and restakes its gains
+            at once (one vault deposit per pod, not per validator).
     """
     assert msg.sender == self.oracle, "validator: caller is not the oracle"
     assert len(validator_ids) == len(balances), "validator: pod balances length mismatch"
+    pods: DynArray[address, 128] = []
     for i: uint256 in range(128):
         if i == len(validator_ids):
             break
@@ -626,7 +630,12 @@ def apply_pod_balances(validator_ids: DynArray[uint256, 128], balances: DynArray
         status: uint256 = (self._word(validator_id) >> STATUS_SHIFT) & (15 | POD_BIT)
         assert status & POD_BIT != 0, "validator: not a pod validator"
         assert status & 15 in [ACTIVATED, EXITING, WITHDRAWN], "validator: pod validator not activated"
-        extcall INativePod(self.validator_pod[validator_id]).on_balance(validator_id, balances[i])
+        pod: address = self.validator_pod[validator_id]
+        extcall INativePod(pod).on_balance(validator_id, balances[i])
+        if pod not in pods:
+            pods.append(pod)
+    for pod: address in pods:
+        extcall INativePod(pod).on_report()
 
 
 # ---------------------------------------------------------------- views

@@ -109,6 +109,7 @@ accounted: public(uint256)
 deficit: public(uint256)
 refundable: public(uint256)
 idle: public(uint256)
+unminted: public(uint256)
 pending: public(HashMap[uint256, bool])
 pending_count: public(uint256)
 
@@ -325,9 +326,9 @@ def sweep_slashed() -> uint256:
 def on_balance(validator_id: uint256, balance: uint256):
     """
     @notice ValidatorRegistry only (from an agreed oracle report): the beacon balance of one
-            of this pod's validators. More than last time: mint and restake the difference
-            (after covering a deficit); less: match it with ETH that arrived here, the rest
-            becomes a deficit.
+            of this pod's validators. More than last time: the difference (after covering a
+            deficit) is owed as nETH, minted by `on_report`; less: match it with ETH that
+            arrived here, the rest becomes a deficit.
     """
     assert msg.sender == self.registry.address, "pod: caller is not the validator registry"
     previous: uint256 = self.reported[validator_id]
@@ -351,9 +352,21 @@ def on_balance(validator_id: uint256, balance: uint256):
     log BalanceApplied(validator_id=validator_id, balance=balance, minted=minted, deficit=deficit)
     if minted != 0:
         self.minted += minted
-        self.idle += minted
-        extcall self.native_ether.mint(self, minted)
-        self._restake(False)
+        self.unminted += minted
+
+
+@external
+def on_report():
+    """@notice ValidatorRegistry only, once per pod and report after its `on_balance` calls:
+            mint the nETH owed and restake it (a refusal leaves it idle for `restake`)."""
+    assert msg.sender == self.registry.address, "pod: caller is not the validator registry"
+    amount: uint256 = self.unminted
+    if amount == 0:
+        return
+    self.unminted = 0
+    self.idle += amount
+    extcall self.native_ether.mint(self, amount)
+    self._restake(False)
 
 
 @external

@@ -117,6 +117,17 @@ def test_pod_validator_lifecycle_mints_restakes_and_pays_out(native: Native):
     assert native.neth.totalSupply() == staked - paid
 
 
+def test_one_report_mints_and_restakes_once_per_pod(native: Native):
+    owner, pod = native.create_pod("alice")
+    with boa.env.prank(owner):
+        pod.delegate(native.ops.members[2].address)
+    native.onboard(owner, pod, validators=2)  # both balances in one report
+    restaked = _events(native.ops.oracle, "Restaked")
+    assert [e.amount for e in restaked] == [64 * ETHER]
+    assert native.neth.totalSupply() == 64 * ETHER
+    assert pod.unminted() == 0 and pod.idle() == 0
+
+
 def test_failed_dkg_reproposes_for_the_same_pod(native: Native):
     owner, pod = native.create_pod("alice")
     (first,) = native.stake(owner, pod)
@@ -204,6 +215,8 @@ def test_named_reverts(native: Native):
         native.factory.create_pod()
     with boa.env.prank(stranger), boa.reverts("pod: caller is not the validator registry"):
         pod.on_balance(1, 32 * ETHER)
+    with boa.env.prank(stranger), boa.reverts("pod: caller is not the validator registry"):
+        pod.on_report()
     with boa.env.prank(stranger), boa.reverts("nETH: caller is not a pod"):
         native.neth.mint(stranger, 1)
     with boa.env.prank(stranger), boa.reverts("pod: already initialized"):
