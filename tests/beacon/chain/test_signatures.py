@@ -124,3 +124,21 @@ def test_block_header_domain_uses_the_chain_fork_version(external_node) -> None:
         header.header.message.hash_tree_root(), state.domain(DOMAIN_BEACON_PROPOSER)
     )
     assert bls.verify(pk, root, bytes(header.header.signature))
+
+
+def test_a_failing_batch_is_bisected_to_its_culprits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two bad sets among 32 are named with far fewer batch checks than one per set."""
+    from nektar.beacon.chain import signatures
+
+    batch = signatures.SignatureBatch()
+    root = b"\x07" * 32
+    for i in range(32):
+        signer = 99 if i in (5, 21) else i + 1  # sets 5 and 21 are signed by the wrong key
+        batch.add(f"set {i}", bls.sk_to_pk(secret(i + 1)), root, bls.sign(secret(signer), root))
+    calls = []
+    real = bls.batch_verify_points
+    monkeypatch.setattr(bls, "batch_verify_points", lambda items: calls.append(1) or real(items))
+    assert batch.failures() == [5, 21]
+    assert len(calls) <= 2 * 2 * 5 + 1  # O(k log n), not n
+    with pytest.raises(signatures.SignatureError, match="set 5"):
+        batch.verify()
