@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -92,29 +93,50 @@ def test_blocks_proposed_by_the_cluster(devnet: Devnet) -> None:
     assert devnet.cluster_proposals()
 
 
-@pytest.mark.timing
 def test_sync_committee_messages_and_contributions(devnet: Devnet) -> None:
-    assert devnet.cluster_sync_blocks()
-    with urllib.request.urlopen(devnet.api_url(devnet.operators[0]) + "/metrics") as response:
-        metrics = response.read().decode()
-    found = re.search(r'stinger_duties_succeeded_total\{duty="sync_contribution"\} (\S+)', metrics)
-    assert found and float(found.group(1)) > 0
+    """The cluster's sync-committee messages reach blocks' sync aggregates and node 1 publishes
+    contributions (waited for: on a loaded machine they may come some slots later)."""
+    assert _eventually(lambda: bool(devnet.cluster_sync_blocks()), timeout=90)
+
+    def contributions() -> float:
+        with urllib.request.urlopen(devnet.api_url(devnet.operators[0]) + "/metrics") as response:
+            metrics = response.read().decode()
+        found = re.search(
+            r'stinger_duties_succeeded_total\{duty="sync_contribution"\} (\S+)', metrics
+        )
+        return float(found.group(1)) if found else 0.0
+
+    assert _eventually(lambda: contributions() > 0, timeout=90)
 
 
-@pytest.mark.timing
 def test_voluntary_exit_signed_by_three_operators(devnet: Devnet) -> None:
     pubkey = "0x" + devnet.pubkeys[0].hex()
     index = devnet.cluster_indices()[0]
     commands = [
-        devnet.stinger(op, "exit", "--validator", pubkey, "--timeout", "40")
+        devnet.stinger(op, "exit", "--validator", pubkey, "--timeout", "90")
         for op in devnet.operators[:3]
     ]
-    outputs = [c.communicate(timeout=60)[0].decode() for c in commands]
+    outputs = [c.communicate(timeout=150)[0].decode() for c in commands]
     assert all(c.returncode == 0 for c in commands), outputs
     assert all("submitted" in out for out in outputs)
-    exits = devnet.node.pool_voluntary_exits()
-    status = devnet.node.validator("head", index).status.value
-    assert any(int(e.message.validator_index) == index for e in exits) or "exit" in status
+
+    def exiting() -> bool:
+        exits = devnet.node.pool_voluntary_exits()
+        status = devnet.node.validator("head", index).status.value
+        return any(int(e.message.validator_index) == index for e in exits) or "exit" in status
+
+    assert _eventually(exiting, timeout=30)
+
+
+def _eventually(check: Callable[[], bool], timeout: float) -> bool:
+    """Whether `check` holds within `timeout` seconds (polled every second): the cluster
+    works on wall-clock slots, and a busy machine delays what it does, not whether."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(1)
+    return True
 
 
 def _assert_history_not_slashable(path: Path, net: Devnet) -> None:

@@ -153,13 +153,23 @@ class Scheduler:
         third = self.clock.slot_duration / 3
         start = self.clock.slot_start(slot)
         epoch_start = slot == self.clock.epoch_start_slot(epoch)
-        # the proposal first: the slot's block is what everyone's attestations wait for
-        await self._steps(slot, [self.resolve_indices, lambda: self.refresh_proposers(epoch)])
+        # The proposal first: the slot's block is what everyone's attestations wait for. The
+        # epoch's proposer duties, once fetched (after the epoch started), serve at once and
+        # are re-fetched after (a new dependent root replaces them for the next slots).
         duties = self.epochs.get(epoch, EpochDuties())
+        known = duties.proposer_root is not None
+        if not known:
+            await self._steps(slot, [self.resolve_indices, lambda: self.refresh_proposers(epoch)])
+            duties = self.epochs.get(epoch, EpochDuties())
         proposer = duties.proposers.get(slot)
         if proposer is not None:
             self._spawn(self.workflow.propose(slot, proposer))
+        following = duties.proposers.get(slot + 1)
+        if following is not None and self.clock.epoch(slot + 1) == epoch:
+            self.workflow.start_randao(slot + 1, following)
         steps: list[Callable[[], Awaitable[None]]] = []
+        if known:
+            steps += [self.resolve_indices, lambda: self.refresh_proposers(epoch)]
         for e in (epoch, epoch + 1):
             if epoch_start or self.epochs.get(e, EpochDuties()).attester_root is None:
                 steps.append(lambda e=e: self.refresh_attesters(e))

@@ -126,6 +126,7 @@ class Workflow:
         self.recent: deque[Outcome] = deque(maxlen=64)
         self._agreed_data: dict[int, AttestationData] = {}
         self._selections: dict[int, asyncio.Task[dict[bytes, bytes]]] = {}
+        self._reveals: dict[int, asyncio.Task[dict[bytes, bytes]]] = {}
         self._heads: deque[bytes] = deque(maxlen=8)  # head roots our beacon node reported
         self._sync_roots: dict[tuple[int, bytes], bytes] = {}  # (slot, committee) → agreed root
         self._sync_selections: dict[int, asyncio.Task[dict[tuple[bytes, bytes], bytes]]] = {}
@@ -529,14 +530,23 @@ class Workflow:
         self._record(duty, len(chosen), len(signed) if ok else 0, "partials_or_broadcast")
 
     # ------------------------------------------------------------------ block proposal
+    def start_randao(self, slot: int, validator: Validator) -> None:
+        """Threshold-sign the randao reveal of a proposal at `slot` (once). It depends on the
+        epoch only, so the scheduler starts it a slot ahead and the proposal need not wait
+        for an exchange; a reveal nobody uses is harmless (it cannot be slashed)."""
+        if slot in self._reveals:
+            return
+        root = self.signer.randao_root(self.clock.epoch(slot))
+        partials = [self.signer.sign_root(validator, root)]
+        self._reveals[slot] = asyncio.ensure_future(
+            self._threshold_sign(Duty(DutyType.RANDAO, slot), partials, 0.5)
+        )
+
     async def propose(self, slot: int, validator: Validator) -> None:
         self.metrics.duties_scheduled.labels("proposer").inc()
         duty = Duty(DutyType.PROPOSER, slot)
-        epoch = self.clock.epoch(slot)
-        reveal_root = self.signer.randao_root(epoch)
-        reveals = await self._threshold_sign(
-            Duty(DutyType.RANDAO, slot), [self.signer.sign_root(validator, reveal_root)], 0.5
-        )
+        self.start_randao(slot, validator)
+        reveals = await self._reveals[slot]
         reveal = reveals.get(validator.pubkey)
         if reveal is None:
             self._record(duty, 1, 0, "randao_missing")
@@ -604,7 +614,7 @@ class Workflow:
     def prune(self, slot: int) -> None:
         horizon = slot - 2 * self.clock.slots_per_epoch
         self._agreed_data = {s: d for s, d in self._agreed_data.items() if s >= horizon}
-        for tasks in (self._selections, self._sync_selections):
+        for tasks in (self._selections, self._sync_selections, self._reveals):
             for old in [s for s in tasks if s < horizon]:
                 tasks.pop(old).cancel()
         self._sync_roots = {k: r for k, r in self._sync_roots.items() if k[0] >= horizon}
