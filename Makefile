@@ -7,7 +7,7 @@ PY_STAMP := $(VENV)/.installed
 ANVIL := node_modules/.bin/anvil
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test test-timing bench fuzz lint clean
+.PHONY: setup demo test bench fuzz lint clean
 
 setup: $(PY_STAMP) $(ANVIL)
 
@@ -24,10 +24,7 @@ demo: setup
 	$(VENV)/bin/nektar demo
 
 test: setup
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not timing"
-
-test-timing: setup
-	$(VENV)/bin/pytest -m timing tests/stinger/test_cluster.py
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 bench: setup
 	$(PY) bench/run.py
