@@ -30,7 +30,12 @@ from nektar.beacon.chain.config import (
     FAR_FUTURE_EPOCH,
     BeaconConfig,
 )
-from nektar.beacon.chain.shuffling import sha256, shuffled_indices, uint_to_bytes
+from nektar.beacon.chain.shuffling import (
+    compute_shuffled_index,
+    sha256,
+    shuffled_indices,
+    uint_to_bytes,
+)
 from nektar.crypto.signing import (
     DOMAIN_BEACON_ATTESTER,
     DOMAIN_BEACON_PROPOSER,
@@ -363,10 +368,17 @@ class BeaconState:
             raise ValueError("no active validators to propose")
         max_random = 2**16 - 1
         total = len(indices)
-        order = shuffled_indices(total, seed, self.cfg.shuffle_round_count)
+        rounds = self.cfg.shuffle_round_count
+        # Per position, as the spec does: ~64 draws are expected with 32 ETH validators
+        # (Electra weights by balance up to 2,048 ETH), far fewer than a whole-list shuffle
+        # of thousands, and every slot has its own seed.
+        shuffled: dict[int, int] = {}
         i = 0
         while True:
-            candidate = indices[order[i % total]]
+            position = i % total
+            if position not in shuffled:
+                shuffled[position] = compute_shuffled_index(position, total, seed, rounds)
+            candidate = indices[shuffled[position]]
             random_bytes = sha256(seed + uint_to_bytes(i // 16))
             offset = i % 16 * 2
             value = int.from_bytes(random_bytes[offset : offset + 2], "little")
