@@ -1,4 +1,5 @@
 # pragma version ~=0.4.3
+# pragma optimize codesize
 """
 @title Nektar marketplace: networks, opt-ins, allocations, slashing and reward epochs
 @notice A network (identified by the address that registered it) publishes its terms;
@@ -7,6 +8,10 @@
         slashes that its resolver may veto; provable equivocations (two BLS signatures by
         the operator's registered key on conflicting messages) slash without a veto; the
         network funds reward epochs split by allocated stake.
+        Several RestakingVaults (≤ MAX_VAULTS: the constructor's wdivETH vault is vault 0,
+        governance adds e.g. the native nETH vault) can back networks: a network's accepted
+        assets choose its vaults, its stake is the ETH value summed over them, a slash takes
+        the same fraction in each and rewards are split per (vault, operator).
 @dev    Allocation history is a checkpoint list per (network, operator) whose entries carry
         the time they *take effect*: an increase after ALLOCATION_DELAY, a decrease after the
         network's unbonding period, one pending change at a time, so `stake_at` is exact for
@@ -14,6 +19,7 @@
 """
 
 from ethereum.ercs import IERC20
+from ethereum.ercs import IERC4626
 from . import bls
 
 
@@ -23,6 +29,7 @@ interface IOperatorRegistry:
 
 interface IRestakingVault:
     def ASSET() -> address: view
+    def network_registry() -> address: view
     def stake(operator: address) -> uint256: view
     def stake_at(operator: address, timestamp: uint256) -> uint256: view
     def reserve_slash(operator: address, fraction: uint256) -> (uint256, uint256, uint256): nonpayable
@@ -109,6 +116,12 @@ event EquivocationSlashed:
     task_id: bytes32
     amount: uint256
 
+event VaultAdded:
+    index: indexed(uint256)
+    vault: indexed(address)
+    asset: address
+    priced_by_4626: bool
+
 event EpochFunded:
     network: indexed(address)
     epoch: uint256
@@ -118,9 +131,12 @@ event EpochFunded:
 WAD: constant(uint256) = 10**18
 MAX_OPERATORS: constant(uint256) = 64
 MAX_NETWORKS: constant(uint256) = 8
+MAX_VAULTS: constant(uint256) = 4
 MASK192: constant(uint256) = 2**192 - 1
 MASK160: constant(uint256) = 2**160 - 1
 MASK128: constant(uint256) = 2**128 - 1
+MASK104: constant(uint256) = 2**104 - 1
+MASK80: constant(uint256) = 2**80 - 1
 PENDING: constant(uint256) = 1
 VETOED: constant(uint256) = 2
 EXECUTED: constant(uint256) = 3
@@ -128,7 +144,8 @@ JOINED: constant(uint256) = 1
 LEAVING: constant(uint256) = 2
 
 OPERATORS: public(immutable(IOperatorRegistry))
-VAULT: public(immutable(IRestakingVault))
+VAULT: public(immutable(IRestakingVault))  # vault 0 (wdivETH, priced by ERC-4626)
+VAULT_ASSET: immutable(address)
 ALLOCATION_DELAY: public(immutable(uint256))
 TERMS_DELAY: public(immutable(uint256))
 
@@ -136,10 +153,17 @@ governance: public(address)
 whitelist_enabled: public(bool)
 whitelisted: public(HashMap[address, bool])
 
+vault_count: public(uint256)
+vaults: public(HashMap[uint256, address])  # index -> RestakingVault
+vault_assets: public(HashMap[uint256, address])  # index -> its ASSET()
+vault_priced_by_4626: public(HashMap[uint256, bool])  # value = convertToAssets, else 1:1
+_asset_index: HashMap[address, uint256]  # asset -> vault index + 1
+
 _terms: HashMap[address, Terms]
 _pending_terms: HashMap[address, Terms]
 pending_terms_at: public(HashMap[address, uint256])
-reward_token: public(HashMap[address, address])
+# reward token | mask of the vaults its accepted assets select << 160 (fixed at registration)
+_network: HashMap[address, uint256]
 network_of_slasher: public(HashMap[address, address])
 epoch: public(HashMap[address, uint256])
 
@@ -153,9 +177,11 @@ _alloc: HashMap[address, HashMap[address, HashMap[uint256, uint256]]]
 alloc_length: public(HashMap[address, HashMap[address, uint256]])
 
 bls_key: public(HashMap[address, HashMap[address, Bytes[128]]])
-# a request in 3 slots: network | state << 160 | veto_until << 168;
-# operator | generation << 160; from_active | from_queue << 128
+# a request in 3 slots: network | state << 160 | veto_until << 168 | vault mask << 248;
+# operator | generation << 160; from_active | from_queue << 128 (the last two: vault 0)
 _request: HashMap[uint256, uint256[3]]
+# the reservation in vault i ≥ 1: from_active | from_queue << 104 | generation << 208
+_reservation: HashMap[uint256, HashMap[uint256, uint256]]
 request_count: public(uint256)
 evidence_used: public(HashMap[bytes32, bool])
 
@@ -164,6 +190,12 @@ evidence_used: public(HashMap[bytes32, bool])
 def __init__(operators: address, vault: address, allocation_delay: uint256, terms_delay: uint256):
     OPERATORS = IOperatorRegistry(operators)
     VAULT = IRestakingVault(vault)
+    VAULT_ASSET = staticcall IRestakingVault(vault).ASSET()
+    self.vaults[0] = vault
+    self.vault_assets[0] = VAULT_ASSET
+    self.vault_priced_by_4626[0] = True
+    self._asset_index[VAULT_ASSET] = 1
+    self.vault_count = 1
     ALLOCATION_DELAY = allocation_delay
     TERMS_DELAY = terms_delay
     self.governance = msg.sender
@@ -185,47 +217,157 @@ def whitelist(network: address, allowed: bool):
     self.whitelisted[network] = allowed
 
 
+@external
+def add_vault(vault: address, priced_by_4626: bool):
+    """
+    @notice Governance adds a RestakingVault (e.g. native restaked ETH, nETH, valued 1:1)
+            whose stake networks may accept next to wdivETH. The vault must already take
+            slashes from this registry, and its asset must not back another vault.
+    @param priced_by_4626 Value the asset in ETH by its ERC-4626 `convertToAssets`; else 1:1.
+    """
+    assert msg.sender == self.governance, "not governance"
+    n: uint256 = self.vault_count
+    assert n < MAX_VAULTS, "too many vaults"
+    assert staticcall IRestakingVault(vault).network_registry() == self, "vault not wired to this registry"
+    asset: address = staticcall IRestakingVault(vault).ASSET()
+    index: uint256 = self._asset_index[asset]
+    if index != 0:
+        assert self.vaults[index - 1] != vault, "vault already added"
+        raise "asset already has a vault"
+    self.vaults[n] = vault
+    self.vault_assets[n] = asset
+    self.vault_priced_by_4626[n] = priced_by_4626
+    self._asset_index[asset] = n + 1
+    self.vault_count = n + 1
+    log VaultAdded(index=n, vault=vault, asset=asset, priced_by_4626=priced_by_4626)
+
+
+@external
+@view
+def vault_of_asset(asset: address) -> address:
+    """@notice The RestakingVault of a restaked asset (empty if none)."""
+    index: uint256 = self._asset_index[asset]
+    if index == 0:
+        return empty(address)
+    return self.vaults[index - 1]
+
+
+@internal
+@view
+def _vault(index: uint256) -> IRestakingVault:
+    if index == 0:
+        return VAULT
+    return IRestakingVault(self.vaults[index])
+
+
+@internal
+@view
+def _eth_value(index: uint256, amount: uint256) -> uint256:
+    """ETH value of `amount` of vault `index`'s asset (ERC-4626 convertToAssets, or 1:1)."""
+    asset: address = VAULT_ASSET
+    if index != 0:
+        if not self.vault_priced_by_4626[index]:
+            return amount
+        asset = self.vault_assets[index]
+    if amount == 0:
+        return 0
+    return staticcall IERC4626(asset).convertToAssets(amount)
+
+
+@internal
+@view
+def _stake(mask: uint256, operator: address, timestamp: uint256) -> uint256:
+    """Σ over the vaults in `mask` of `operator`'s stake valued in ETH at today's rates: now
+    (timestamp = 0) or checkpointed at `timestamp`."""
+    total: uint256 = 0
+    for i: uint256 in range(MAX_VAULTS):
+        if mask >> i == 0:
+            break
+        if mask & (1 << i) == 0:
+            continue
+        amount: uint256 = 0
+        if timestamp == 0:
+            amount = staticcall self._vault(i).stake(operator)
+        else:
+            amount = staticcall self._vault(i).stake_at(operator, timestamp)
+        total += self._eth_value(i, amount)
+    return total
+
+
 # ------------------------------------------------------------------ networks
 
 
 @internal
 @view
-def _check_terms(terms: Terms):
-    asset: address = staticcall VAULT.ASSET()
-    assert asset in terms.accepted_assets, "restaked asset not accepted"
+def _check_terms(terms: Terms) -> uint256:
+    """Validate and return the mask of the vaults the accepted assets select."""
+    mask: uint256 = 0
+    for asset: address in terms.accepted_assets:
+        index: uint256 = self._asset_index[asset]
+        assert index != 0, "unknown asset"
+        assert mask & (1 << (index - 1)) == 0, "duplicate asset"
+        mask |= 1 << (index - 1)
+    assert mask != 0, "restaked asset not accepted"
     assert terms.max_slash <= WAD, "max slash above 100%"
     assert terms.max_operators > 0 and terms.max_operators <= MAX_OPERATORS, "bad max operators"
     assert terms.veto_window < terms.unbonding, "veto window not shorter than unbonding"
     assert terms.slasher != empty(address) and terms.resolver != empty(address), "zero address"
+    return mask
+
+
+@internal
+@view
+def _network_mask(network: address) -> uint256:
+    """The vault mask of a registered network (reverts for an unknown one)."""
+    word: uint256 = self._network[network]
+    assert word != 0, "unknown network"
+    return word >> 160
 
 
 @internal
 @view
 def _known(network: address):
-    assert self.reward_token[network] != empty(address), "unknown network"
+    assert self._network[network] != 0, "unknown network"
+
+
+@external
+@view
+def reward_token(network: address) -> address:
+    """@notice The network's reward token (empty: not a network)."""
+    return convert(convert(self._network[network] & MASK160, uint160), address)
+
+
+@external
+@view
+def network_vaults(network: address) -> uint256:
+    """@notice Bit i set: the network accepts the asset of vault i."""
+    return self._network[network] >> 160
 
 
 @external
 def register_network(terms: Terms, reward_token: address):
-    """@notice The caller becomes a network with these terms; its reward token is fixed."""
-    assert self.reward_token[msg.sender] == empty(address), "network already registered"
+    """
+    @notice The caller becomes a network with these terms; its reward token and accepted
+            assets (the vaults its opted-in operators' reward accumulators live in) are fixed.
+    """
+    assert self._network[msg.sender] == 0, "network already registered"
     if self.whitelist_enabled:
         assert self.whitelisted[msg.sender], "network not whitelisted"
     assert reward_token != empty(address), "zero address"
-    assert reward_token != staticcall VAULT.ASSET(), "reward token is the restaked asset"
-    self._check_terms(terms)
+    assert self._asset_index[reward_token] == 0, "reward token is the restaked asset"
+    mask: uint256 = self._check_terms(terms)
     assert self.network_of_slasher[terms.slasher] == empty(address), "slasher already used"
     self.network_of_slasher[terms.slasher] = msg.sender
     self._terms[msg.sender] = terms
-    self.reward_token[msg.sender] = reward_token
+    self._network[msg.sender] = convert(reward_token, uint256) | (mask << 160)
     log NetworkRegistered(network=msg.sender, reward_token=reward_token)
 
 
 @external
 def propose_terms(terms: Terms):
     """@notice New terms apply only after TERMS_DELAY (operators can leave first)."""
-    self._known(msg.sender)
-    self._check_terms(terms)
+    mask: uint256 = self._network_mask(msg.sender)
+    assert self._check_terms(terms) == mask, "accepted assets are fixed"
     self._pending_terms[msg.sender] = terms
     self.pending_terms_at[msg.sender] = block.timestamp + TERMS_DELAY
     log TermsProposed(network=msg.sender, effective_at=block.timestamp + TERMS_DELAY)
@@ -290,18 +432,37 @@ def register_bls_key(operator: address, pubkey: Bytes[128]):
 
 @external
 def opt_in(network: address):
-    self._known(network)
+    """@notice Join `network`: the caller's ETH-valued stake over its accepted vaults must
+            reach the network's minimum; each of those vaults opens a reward accumulator."""
+    word: uint256 = self._network[network]
+    assert word != 0, "unknown network"
     assert staticcall OPERATORS.operator_id(msg.sender) != 0, "not an operator"
     assert self.membership[network][msg.sender] == 0, "already opted in"
-    terms: Terms = self._terms[network]
-    assert len(self.network_operators[network]) < terms.max_operators, "network full"
+    assert len(self.network_operators[network]) < self._terms[network].max_operators, "network full"
     assert len(self.operator_networks[msg.sender]) < MAX_NETWORKS, "too many networks"
-    assert staticcall VAULT.stake(msg.sender) >= terms.min_stake, "stake below network minimum"
+    mask: uint256 = word >> 160
+    assert self._stake(mask, msg.sender, 0) >= self._terms[network].min_stake, "stake below network minimum"
     self.membership[network][msg.sender] = JOINED
     self.network_operators[network].append(msg.sender)
     self.operator_networks[msg.sender].append(network)
-    extcall VAULT.on_opt_in(network, msg.sender, self.reward_token[network])
+    self._notify(word, network, msg.sender, True)
     log OptedIn(network=network, operator=msg.sender)
+
+
+@internal
+def _notify(word: uint256, network: address, operator: address, joined: bool):
+    """Open (opt-in) or freeze (opt-out) the reward accumulator in each accepted vault."""
+    token: address = convert(convert(word & MASK160, uint160), address)
+    mask: uint256 = word >> 160
+    for i: uint256 in range(MAX_VAULTS):
+        if mask >> i == 0:
+            break
+        if mask & (1 << i) == 0:
+            continue
+        if joined:
+            extcall self._vault(i).on_opt_in(network, operator, token)
+        else:
+            extcall self._vault(i).on_opt_out(network, operator, token)
 
 
 @internal
@@ -426,15 +587,22 @@ def opt_out(network: address):
     self.membership[network][msg.sender] = 0
     self.network_operators[network] = self._remove(self.network_operators[network], msg.sender)
     self.operator_networks[msg.sender] = self._remove(self.operator_networks[msg.sender], network)
-    extcall VAULT.on_opt_out(network, msg.sender, self.reward_token[network])
+    self._notify(self._network[network], network, msg.sender, False)
     log OptedOut(network=network, operator=msg.sender)
 
 
 @external
 @view
 def stake_at(network: address, operator: address, timestamp: uint256) -> uint256:
-    """@notice Stake `operator` had allocated to `network` at `timestamp` (checkpointed)."""
-    return self._alloc_at(network, operator, timestamp) * staticcall VAULT.stake_at(operator, timestamp) // WAD
+    """
+    @notice Stake `operator` had allocated to `network` at `timestamp`, in ETH: Σ over the
+            network's vaults of the checkpointed stake at `timestamp`, each valued at the
+            asset's rate *now* (no rate history is kept on chain; nETH is 1:1 at any time).
+    """
+    fraction: uint256 = self._alloc_at(network, operator, timestamp)
+    if fraction == 0 or timestamp == 0:
+        return 0
+    return fraction * self._stake(self._network[network] >> 160, operator, timestamp) // WAD
 
 
 # ------------------------------------------------------------------ slashing
@@ -453,27 +621,46 @@ def _claim_evidence(network: address, provable: bool, evidence: bytes32):
 def request_slash(operator: address, fraction: uint256, evidence_hash: bytes32) -> uint256:
     """
     @notice By a network's slasher: reserve `fraction` (WAD, ≤ the network's max) of the
-            operator's stake allocated to the network now; executable after the veto window.
+            operator's stake allocated to the network now, in every vault the network
+            accepts; executable after the veto window. The event's amount sums the assets.
     """
     network: address = self.network_of_slasher[msg.sender]
     assert network != empty(address), "not a slasher"
     assert self.membership[network][operator] != 0, "operator not opted in"
-    terms: Terms = self._terms[network]
     assert fraction > 0, "zero fraction"
-    assert fraction <= terms.max_slash, "fraction above network maximum"
+    assert fraction <= self._terms[network].max_slash, "fraction above network maximum"
     self._claim_evidence(network, False, evidence_hash)
     effective: uint256 = fraction * self._alloc_at(network, operator, block.timestamp) // WAD
     assert effective > 0, "nothing allocated"
+    request_id: uint256 = self.request_count + 1
+    self.request_count = request_id
+    mask: uint256 = self._network[network] >> 160
     from_active: uint256 = 0
     from_queue: uint256 = 0
     gen: uint256 = 0
-    from_active, from_queue, gen = extcall VAULT.reserve_slash(operator, effective)
-    request_id: uint256 = self.request_count + 1
-    self.request_count = request_id
-    veto_until: uint256 = block.timestamp + terms.veto_window
+    total: uint256 = 0
+    for i: uint256 in range(MAX_VAULTS):
+        if mask >> i == 0:
+            break
+        if mask & (1 << i) == 0:
+            continue
+        a: uint256 = 0
+        q: uint256 = 0
+        g: uint256 = 0
+        a, q, g = extcall self._vault(i).reserve_slash(operator, effective)
+        total += a + q
+        if i == 0:
+            from_active = a
+            from_queue = q
+            gen = g
+        else:
+            assert a <= MASK104 and q <= MASK104 and g < 2**48, "amount overflow"
+            self._reservation[request_id][i] = a | (q << 104) | (g << 208)
+    veto_until: uint256 = block.timestamp + self._terms[network].veto_window
     assert from_active < 2**128 and from_queue < 2**128 and gen < 2**96, "amount overflow"
+    assert veto_until <= MASK80, "veto window too long"
     self._request[request_id] = [
-        convert(network, uint256) | (PENDING << 160) | (veto_until << 168),
+        convert(network, uint256) | (PENDING << 160) | (veto_until << 168) | (mask << 248),
         convert(operator, uint256) | (gen << 160),
         from_active | (from_queue << 128),
     ]
@@ -483,7 +670,7 @@ def request_slash(operator: address, fraction: uint256, evidence_hash: bytes32) 
         operator=operator,
         fraction=fraction,
         evidence_hash=evidence_hash,
-        amount=from_active + from_queue,
+        amount=total,
         veto_until=veto_until,
     )
     return request_id
@@ -499,7 +686,7 @@ def _unpack(request_id: uint256) -> Request:
         from_active=words[2] & MASK128,
         from_queue=words[2] >> 128,
         generation=words[1] >> 160,
-        veto_until=words[0] >> 168,
+        veto_until=(words[0] >> 168) & MASK80,
         state=(words[0] >> 160) & 255,
     )
 
@@ -513,8 +700,54 @@ def _set_state(request_id: uint256, state: uint256):
 @external
 @view
 def request(request_id: uint256) -> Request:
-    """@notice A slash request (all zero if unknown)."""
+    """@notice A slash request (all zero if unknown); the amounts and generation are those
+            reserved in vault 0 (`reservation` gives every vault's)."""
     return self._unpack(request_id)
+
+
+@internal
+@view
+def _reserved(request_id: uint256, r: Request, index: uint256) -> (uint256, uint256, uint256):
+    """(from_active, from_queue, generation) reserved in vault `index`."""
+    if index == 0:
+        return r.from_active, r.from_queue, r.generation
+    word: uint256 = self._reservation[request_id][index]
+    return word & MASK104, (word >> 104) & MASK104, word >> 208
+
+
+@external
+@view
+def reservation(request_id: uint256, index: uint256) -> (uint256, uint256, uint256):
+    """@notice (from_active, from_queue, generation) a request reserved in vault `index`."""
+    if (self._request[request_id][0] >> 248) & (1 << index) == 0:
+        return 0, 0, 0
+    return self._reserved(request_id, self._unpack(request_id), index)
+
+
+@internal
+def _close(request_id: uint256, r: Request, execute: bool) -> uint256:
+    """Release (veto) or apply (execute) the request's reservation in each of its vaults;
+    returns the total amount (sum of the assets)."""
+    mask: uint256 = self._request[request_id][0] >> 248
+    to: address = empty(address)
+    if execute:
+        to = self._destination(r.network)
+    total: uint256 = 0
+    for i: uint256 in range(MAX_VAULTS):
+        if mask >> i == 0:
+            break
+        if mask & (1 << i) == 0:
+            continue
+        a: uint256 = 0
+        q: uint256 = 0
+        g: uint256 = 0
+        a, q, g = self._reserved(request_id, r, i)
+        if execute:
+            extcall self._vault(i).execute_slash(r.operator, a, q, g, to)
+        else:
+            extcall self._vault(i).release_slash(r.operator, a, q, g)
+        total += a + q
+    return total
 
 
 @external
@@ -525,7 +758,7 @@ def veto_slash(request_id: uint256):
     assert msg.sender == self._terms[r.network].resolver, "not the resolver"
     assert block.timestamp < r.veto_until, "veto window closed"
     self._set_state(request_id, VETOED)
-    extcall VAULT.release_slash(r.operator, r.from_active, r.from_queue, r.generation)
+    self._close(request_id, r, False)
     log SlashVetoed(request_id=request_id)
 
 
@@ -537,17 +770,30 @@ def _destination(network: address) -> address:
     return empty(address)
 
 
+@internal
+def _slash_now(network: address, operator: address, fraction: uint256) -> uint256:
+    """Slash `fraction` at once in every vault the network accepts; the sum of the assets."""
+    mask: uint256 = self._network[network] >> 160
+    to: address = self._destination(network)
+    total: uint256 = 0
+    for i: uint256 in range(MAX_VAULTS):
+        if mask >> i == 0:
+            break
+        if mask & (1 << i) != 0:
+            total += extcall self._vault(i).slash_now(operator, fraction, to)
+    return total
+
+
 @external
 def execute_slash(request_id: uint256):
-    """@notice Anyone, once the veto window has passed: O(1) whatever the restaker count."""
+    """@notice Anyone, once the veto window has passed: O(1) whatever the restaker count
+            (one call per vault of the network)."""
     r: Request = self._unpack(request_id)
     assert r.state == PENDING, "slash not pending"
     assert block.timestamp >= r.veto_until, "veto window open"
     self._set_state(request_id, EXECUTED)
-    extcall VAULT.execute_slash(
-        r.operator, r.from_active, r.from_queue, r.generation, self._destination(r.network)
-    )
-    log SlashExecuted(request_id=request_id, amount=r.from_active + r.from_queue)
+    amount: uint256 = self._close(request_id, r, True)
+    log SlashExecuted(request_id=request_id, amount=amount)
 
 
 @external
@@ -576,7 +822,7 @@ def slash_equivocation(
     assert bls.verify_two(pubkey, message_a, signature_a, message_b, signature_b), "invalid signature"
     effective: uint256 = self._terms[network].max_slash * self._alloc_at(network, operator, block.timestamp) // WAD
     assert effective > 0, "nothing allocated"
-    amount: uint256 = extcall VAULT.slash_now(operator, effective, self._destination(network))
+    amount: uint256 = self._slash_now(network, operator, effective)
     log EquivocationSlashed(network=network, operator=operator, task_id=task_id, amount=amount)
     return amount
 
@@ -587,30 +833,63 @@ def slash_equivocation(
 @external
 def fund_epoch(amount: uint256) -> uint256:
     """
-    @notice The caller (a network) pays one epoch of rewards in its token, split by the
-            stake each opted-in operator has allocated to it now; what no stake can take
-            stays claimable by the network in the vault. Returns the epoch number.
+    @notice The caller (a network) pays one epoch of rewards in its token, split per
+            (vault, operator) by the ETH value of the stake each opted-in operator has
+            allocated to it now in each accepted vault; what no stake can take stays
+            claimable by the network (`unallocated`) in its first accepted vault.
+            Returns the epoch number.
+    @dev    With several vaults each asset is valued by one `convertToAssets(10**18)` rate
+            per call (with one vault the rate is a common factor and is not read).
     """
-    self._known(msg.sender)
+    word: uint256 = self._network[msg.sender]
+    assert word != 0, "unknown network"
     assert amount > 0, "zero amount"
-    token: address = self.reward_token[msg.sender]
+    token: address = convert(convert(word & MASK160, uint160), address)
+    mask: uint256 = word >> 160
     operators: DynArray[address, MAX_OPERATORS] = self.network_operators[msg.sender]
-    weights: DynArray[uint256, MAX_OPERATORS] = []
+    weights: DynArray[DynArray[uint256, MAX_OPERATORS], MAX_VAULTS] = []
     total: uint256 = 0
-    for operator: address in operators:
-        w: uint256 = self._alloc_at(msg.sender, operator, block.timestamp) * staticcall VAULT.stake(operator) // WAD
-        weights.append(w)
-        total += w
-    amounts: DynArray[uint256, MAX_OPERATORS] = []
-    paid: uint256 = 0
-    for w: uint256 in weights:
-        share: uint256 = 0
-        if total > 0:
-            share = amount * w // total
-        amounts.append(share)
-        paid += share
-    extcall IERC20(token).transferFrom(msg.sender, VAULT.address, amount)
-    extcall VAULT.credit_rewards(msg.sender, token, operators, amounts, amount - paid)
+    for v: uint256 in range(MAX_VAULTS):
+        if mask >> v == 0:
+            break
+        row: DynArray[uint256, MAX_OPERATORS] = []
+        if mask & (1 << v) != 0:
+            rate: uint256 = WAD
+            if mask != 1 << v:
+                rate = self._eth_value(v, WAD)
+            vault: IRestakingVault = self._vault(v)
+            for operator: address in operators:
+                w: uint256 = self._alloc_at(msg.sender, operator, block.timestamp) * staticcall vault.stake(operator) // WAD * rate // WAD
+                row.append(w)
+                total += w
+        weights.append(row)
+    left: uint256 = amount
+    n: uint256 = len(weights)
+    for k: uint256 in range(MAX_VAULTS):  # highest vault first: the remainder goes to the lowest
+        if k >= n:
+            break
+        v: uint256 = n - 1 - k
+        if mask & (1 << v) == 0:
+            continue
+        amounts: DynArray[uint256, MAX_OPERATORS] = weights[v]
+        paid: uint256 = 0
+        for j: uint256 in range(MAX_OPERATORS):
+            if j >= len(amounts):
+                break
+            share: uint256 = 0
+            if total > 0:
+                share = amount * amounts[j] // total
+            amounts[j] = share
+            paid += share
+        left -= paid
+        remainder: uint256 = 0
+        if mask & ((1 << v) - 1) == 0:
+            remainder = left
+        if paid + remainder == 0:
+            continue
+        vault: IRestakingVault = self._vault(v)
+        extcall IERC20(token).transferFrom(msg.sender, vault.address, paid + remainder)
+        extcall vault.credit_rewards(msg.sender, token, operators, amounts, remainder)
     number: uint256 = self.epoch[msg.sender] + 1
     self.epoch[msg.sender] = number
     log EpochFunded(network=msg.sender, epoch=number, amount=amount)

@@ -47,7 +47,9 @@ def test_register_and_bad_terms(upper):
         upper.registry.register_network(upper.terms(net.slasher, net.resolver), net.token.address)
     other = upper.account("other")
     bad = {
-        "restaked asset not accepted": {"accepted_assets": [net.token.address]},
+        "unknown asset": {"accepted_assets": [net.token.address]},
+        "restaked asset not accepted": {"accepted_assets": []},
+        "duplicate asset": {"accepted_assets": [upper.wdiv.address] * 2},
         "max slash above 100%": {"max_slash": WAD + 1},
         "bad max operators": {"max_operators": 0},
         "veto window not shorter than unbonding": {"veto_window": UNBONDING},
