@@ -953,13 +953,8 @@ class DevnetBeaconNode:
         self._el_cursor[root] = cursor
         self._head = root
         self._advanced.clear()
-        for withdrawal in signed.message.body.execution_payload.withdrawals:
-            self.paid_withdrawals.append(withdrawal)
-            if self._withdrawal_sink is not None:
-                self._withdrawal_sink.pay(bytes(withdrawal.address), int(withdrawal.amount))
-        self._prune_states(slot)
-        self._prune_ops(state)
-        self._detector.prune(slot - 2 * self.cfg.slots_per_epoch)
+        # Events first: validators may attest as soon as they see the slot's block (the
+        # validator guide), so `head` must not wait for withdrawal payments on the EVM.
         spe = self.cfg.slots_per_epoch
         epoch = slot // spe
         self._emit(BlockEvent(slot=slot, block=root))
@@ -973,6 +968,13 @@ class DevnetBeaconNode:
                 current_duty_dependent_root=self._dependent_root(epoch * spe - 1),
             )
         )
+        for withdrawal in signed.message.body.execution_payload.withdrawals:
+            self.paid_withdrawals.append(withdrawal)
+            if self._withdrawal_sink is not None:
+                self._withdrawal_sink.pay(bytes(withdrawal.address), int(withdrawal.amount))
+        self._prune_states(slot)
+        self._prune_ops(state)
+        self._detector.prune(slot - 2 * self.cfg.slots_per_epoch)
         finalized = state.finalized_checkpoint
         if finalized.epoch > self._finalized_epoch:
             self._finalized_epoch = finalized.epoch
