@@ -185,7 +185,7 @@ def _quantiles(values: list[float]) -> list[float]:
 
 
 def run() -> dict[str, float]:
-    console = Console()
+    console = Console(width=150)
     results: dict[str, float] = {}
     table = Table(
         "validators",

@@ -62,6 +62,7 @@ class Scheduler:
         self.sync_messages = sync_messages
         self.epochs: dict[int, EpochDuties] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._refreshing: asyncio.Task[None] | None = None  # background duty refreshes
         self.current_slot = -1
 
     # ------------------------------------------------------------------ duties
@@ -167,15 +168,29 @@ class Scheduler:
         following = duties.proposers.get(slot + 1)
         if following is not None and self.clock.epoch(slot + 1) == epoch:
             self.workflow.start_randao(slot + 1, following)
-        steps: list[Callable[[], Awaitable[None]]] = []
+        # What this slot needs and is not known yet is fetched now; refreshes of known duties
+        # (a dependent-root change replaces them) and the next epoch's run in the background,
+        # so an epoch start's requests for thousands of validators do not delay its duties.
+        needed: list[Callable[[], Awaitable[None]]] = []
+        later: list[Callable[[], Awaitable[None]]] = []
         if known:
-            steps += [self.resolve_indices, lambda: self.refresh_proposers(epoch)]
+            later += [self.resolve_indices, lambda: self.refresh_proposers(epoch)]
         for e in (epoch, epoch + 1):
-            if epoch_start or self.epochs.get(e, EpochDuties()).attester_root is None:
-                steps.append(lambda e=e: self.refresh_attesters(e))
-        if self.sync_messages and (epoch_start or duties.sync is None):
-            steps.append(lambda: self.refresh_sync(epoch))
-        await self._steps(slot, steps)
+            if self.epochs.get(e, EpochDuties()).attester_root is None:
+                (needed if e == epoch else later).append(lambda e=e: self.refresh_attesters(e))
+            elif epoch_start:
+                later.append(lambda e=e: self.refresh_attesters(e))
+        if self.sync_messages and duties.sync is None:
+            needed.append(lambda: self.refresh_sync(epoch))
+        elif self.sync_messages and epoch_start:
+            later.append(lambda: self.refresh_sync(epoch))
+        await self._steps(slot, needed)
+        if later:
+            self._refreshing = asyncio.ensure_future(
+                self._steps(slot, later, after=self._refreshing)
+            )
+            self._tasks.add(self._refreshing)
+            self._refreshing.add_done_callback(self._done)
         if self.on_slot is not None:
             await self.on_slot(slot)
         attesters = duties.attesters.get(slot, [])
@@ -200,7 +215,16 @@ class Scheduler:
         self.workflow.prune(slot)
         self.epochs = {e: d for e, d in self.epochs.items() if e >= epoch - 1}
 
-    async def _steps(self, slot: int, steps: list[Callable[[], Awaitable[None]]]) -> None:
+    async def _steps(
+        self,
+        slot: int,
+        steps: list[Callable[[], Awaitable[None]]],
+        after: asyncio.Task[None] | None = None,
+    ) -> None:
+        """Run `steps` in order (after the `after` task: background refreshes queue up rather
+        than overlap); a beacon node error is logged and the next step runs."""
+        if after is not None and not after.done():
+            await asyncio.wait([after])
         for step in steps:
             try:
                 await step()
