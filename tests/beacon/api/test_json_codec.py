@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from remerkleable.basic import boolean, uint
 from remerkleable.bitfields import Bitlist, Bitvector
@@ -202,6 +202,7 @@ def test_arbitrary_ssz_only_raises_codec_error(data: bytes) -> None:
             decode_ssz(typ, data)
 
 
+@settings(max_examples=25)  # each example builds list/vector types: slow in remerkleable
 @given(
     st.lists(st.tuples(st.integers(0, 2**64 - 1), st.binary(min_size=32, max_size=32)), max_size=6)
 )
