@@ -63,11 +63,12 @@ def meta(ref: StateRef) -> dict[str, Any]:
 
 
 async def node_version(request: web.Request) -> web.Response:
-    return data_response({"version": node_of(request).identity().version})
+    identity = await asyncio.to_thread(node_of(request).identity)
+    return data_response({"version": identity.version})
 
 
 async def node_syncing(request: web.Request) -> web.Response:
-    identity = node_of(request).identity()
+    identity = await asyncio.to_thread(node_of(request).identity)
     return data_response(
         {
             "head_slot": str(identity.head_slot),
@@ -88,12 +89,12 @@ async def node_health(request: web.Request) -> web.Response:
         status = int(syncing_status)
         if not 100 <= status <= 599:
             raise bad_request(f"Invalid syncing_status: {status} is not in 100..599")
-    syncing = node_of(request).identity().syncing
+    syncing = (await asyncio.to_thread(node_of(request).identity)).syncing
     return web.Response(status=status if syncing else 200)
 
 
 async def node_identity(request: web.Request) -> web.Response:
-    identity = node_of(request).identity()
+    identity = await asyncio.to_thread(node_of(request).identity)
     return data_response(
         {
             "peer_id": identity.peer_id,
@@ -140,19 +141,20 @@ def _state(request: web.Request) -> str | int | bytes:
 
 
 async def state_root(request: web.Request) -> web.Response:
-    ref = node_of(request).state_ref(_state(request))
+    ref = await asyncio.to_thread(node_of(request).state_ref, _state(request))
     return data_response({"root": "0x" + ref.state_root.hex()}, **meta(ref))
 
 
 async def state_fork(request: web.Request) -> web.Response:
     state_id = _state(request)
     node = node_of(request)
-    ref = node.state_ref(state_id)
-    return data_response(render(node.state_fork(state_id)), **meta(ref))
+    ref = await asyncio.to_thread(node.state_ref, state_id)
+    fork = await asyncio.to_thread(node.state_fork, state_id)
+    return data_response(render(fork), **meta(ref))
 
 
 async def finality_checkpoints(request: web.Request) -> web.Response:
-    result = node_of(request).finality_checkpoints(_state(request))
+    result = await asyncio.to_thread(node_of(request).finality_checkpoints, _state(request))
     return data_response(render(result, exclude=("ref",)), **meta(result.ref))
 
 
@@ -198,8 +200,9 @@ async def validator(request: web.Request) -> web.Response:
     state_id = _state(request)
     validator_id = parse_validator_id(request.match_info["validator_id"])
     node = node_of(request)
-    ref = node.state_ref(state_id)
-    return data_response(render(node.validator(state_id, validator_id)), **meta(ref))
+    ref = await asyncio.to_thread(node.state_ref, state_id)
+    info = await asyncio.to_thread(node.validator, state_id, validator_id)
+    return data_response(render(info), **meta(ref))
 
 
 async def validator_balances(request: web.Request) -> web.Response:
@@ -218,7 +221,7 @@ async def headers(request: web.Request) -> web.Response:
     slot = optional_uint(request, "slot")
     parent = request.query.get("parent_root")
     parent_root = None if parent is None else parse_root(parent, "parent_root")
-    found = node_of(request).headers(slot, parent_root)
+    found = await asyncio.to_thread(node_of(request).headers, slot, parent_root)
     return data_response(
         render(found, exclude=_HEADER_META),
         execution_optimistic=any(h.execution_optimistic for h in found),
@@ -227,7 +230,8 @@ async def headers(request: web.Request) -> web.Response:
 
 
 async def header(request: web.Request) -> web.Response:
-    info = node_of(request).header(parse_block_id(request.match_info["block_id"]))
+    block_id = parse_block_id(request.match_info["block_id"])
+    info = await asyncio.to_thread(node_of(request).header, block_id)
     return data_response(
         render(info, exclude=_HEADER_META),
         execution_optimistic=info.execution_optimistic,
@@ -239,7 +243,7 @@ async def header(request: web.Request) -> web.Response:
 async def block_v2(request: web.Request) -> web.Response:
     block_id = parse_block_id(request.match_info["block_id"])
     ssz = wants_ssz(request, ssz_supported=True)
-    info = node_of(request).block(block_id)
+    info = await asyncio.to_thread(node_of(request).block, block_id)
     if ssz:
         return ssz_response(info.block, info.version)
     return data_response(
@@ -253,8 +257,8 @@ async def block_v2(request: web.Request) -> web.Response:
 async def block_root(request: web.Request) -> web.Response:
     block_id = parse_block_id(request.match_info["block_id"])
     node = node_of(request)
-    root = node.block_root(block_id)
-    info = node.header(root)
+    root = await asyncio.to_thread(node.block_root, block_id)
+    info = await asyncio.to_thread(node.header, root)
     return data_response(
         {"root": "0x" + root.hex()},
         execution_optimistic=info.execution_optimistic,
@@ -286,7 +290,7 @@ async def publish_block_v2(request: web.Request) -> web.Response:
 async def pool_attestations(request: web.Request) -> web.Response:
     slot = optional_uint(request, "slot")
     committee_index = optional_uint(request, "committee_index")
-    found = node_of(request).pool_attestations(slot, committee_index)
+    found = await asyncio.to_thread(node_of(request).pool_attestations, slot, committee_index)
     return data_response([encode(a) for a in found], version="electra")
 
 
