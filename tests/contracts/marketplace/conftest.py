@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,3 +38,43 @@ def market_system() -> Any:
 def upper(market_system: Any) -> Iterator[Any]:
     with boa.env.anchor():
         yield market_system
+
+
+@dataclass
+class Native:
+    """A second RestakingVault (unchanged contract) over a plain snekmate ERC-20 standing in
+    for the pods' nETH (1 nETH = 1 ETH), added to the registry as vault 1."""
+
+    vault: Any
+    neth: Any
+    minter: str
+
+    def restaker(self, label: str, amount: int) -> str:
+        """An account holding `amount` nETH, approved to the native vault."""
+        address = boa.env.generate_address(label)
+        with boa.env.prank(self.minter):
+            self.neth.mint(address, amount)
+        with boa.env.prank(address):
+            self.neth.approve(self.vault.address, 2**256 - 1)
+        return address
+
+    def deposit(self, restaker: str, amount: int, operator: str) -> int:
+        with boa.env.prank(restaker):
+            return self.vault.deposit(amount, operator)
+
+
+def add_native_vault(u: Any, symbol: str = "nETH", priced_by_4626: bool = False) -> Native:
+    """Deploy a RestakingVault over a fresh ERC-20, wire it to the registry and add it."""
+    F = restaking_fixtures()
+    d = F.deployers()
+    with boa.env.prank(u.admin):
+        neth = d["RewardToken"].deploy(symbol)
+        vault = d["RestakingVault"].deploy(neth.address, u.ops.operators.address, F.MIN_DELAY)
+        vault.set_network_registry(u.registry.address)
+        u.registry.add_vault(vault.address, priced_by_4626)
+    return Native(vault, neth, u.admin)
+
+
+@pytest.fixture
+def native(upper: Any) -> Native:
+    return add_native_vault(upper)
