@@ -37,21 +37,12 @@ interface IOperatorRegistry:
     def operator_id(operator: address) -> uint256: view
 
 
-struct VaultWithdrawal:
-    restaker: address
-    operator: address
-    generation: uint256
-    shares: uint256
-    completable_at: uint256
-
-
 interface IRestakingVault:
     def OPERATORS() -> address: view
     def deposit(amount: uint256, operator: address) -> uint256: nonpayable
     def queue_withdrawal(amount_shares: uint256) -> uint256: nonpayable
     def redelegate(operator: address) -> uint256: nonpayable
     def complete_withdrawal(withdrawal_id: uint256) -> uint256: nonpayable
-    def withdrawal(withdrawal_id: uint256) -> VaultWithdrawal: view
     def delegated_to(restaker: address) -> address: view
     def shares(restaker: address) -> uint256: view
     def value_of(restaker: address) -> uint256: view
@@ -257,17 +248,15 @@ def queue_withdrawal(shares: uint256) -> uint256:
 @nonreentrant
 def complete_withdrawal(withdrawal_id: uint256) -> uint256:
     """
-    @notice After the vault's delay: take the nETH back (a keeper may already have completed
-            it in the vault), burn it and pay the owner as much ETH, less any deficit, from
-            ETH withdrawn from the beacon chain. Returns the ETH paid.
+    @notice After the vault's delay: take the nETH back (only the pod may complete its
+            withdrawals in the vault), burn it and pay the owner as much ETH, less any
+            deficit, from ETH withdrawn from the beacon chain. Returns the ETH paid.
     """
     self._only_owner()
     assert self.pending[withdrawal_id], "pod: unknown withdrawal"
     self.pending[withdrawal_id] = False
     self.pending_count -= 1
-    if (staticcall self.vault.withdrawal(withdrawal_id)).restaker == self:
-        extcall self.vault.complete_withdrawal(withdrawal_id)
-    returned: uint256 = staticcall self.native_ether.balanceOf(self) - self.idle
+    returned: uint256 = extcall self.vault.complete_withdrawal(withdrawal_id)
     self._cover_deficit()
     deficit: uint256 = self.deficit
     taken: uint256 = min(returned, deficit)

@@ -18,7 +18,7 @@ from nektar.chain.backend import Backend
 from nektar.chain.compiler import compile_contract
 from nektar.chain.contract import Contract
 from nektar.chain.diva_ops import DivaSystem
-from nektar.chain.marketplace import DAY, NetworkRegistry
+from nektar.chain.marketplace import DAY, NetworkRegistry, deploy_upper_layer
 from nektar.chain.restaking import BURN_ADDRESS, RestakingVault
 from nektar.chain.types import Receipt
 
@@ -102,7 +102,7 @@ class NativeRestaking:
     factory: Contract
     native_ether: Contract
     vault: RestakingVault
-    network_registry: NetworkRegistry | None
+    network_registry: NetworkRegistry | None  # None: the caller's (see deploy_native_restaking)
 
     def create_pod(self, owner: LocalAccount) -> NativePod:
         receipt = self.factory.transact("create_pod", sender=owner)
@@ -133,8 +133,9 @@ def deploy_native_restaking(
     ValidatorRegistry's governance (the account that deployed `system`).
 
     The vault asks a NetworkRegistry for unbonding periods and slashes: give the marketplace's
-    (`network_registry`; its governance then adds this vault to it), or None to deploy a
-    NetworkRegistry of its own whose vault is the native vault.
+    (`network_registry`; its governance then adds this vault with `add_vault(vault, False)`,
+    nETH being valued 1:1), or None to deploy the upper layer (`deploy_upper_layer`: the
+    wdivETH vault and a NetworkRegistry) and add the native vault to that registry.
     """
     backend = system.backend
     admin = admin or backend.accounts[0]
@@ -148,17 +149,13 @@ def deploy_native_restaking(
     )
     registry: NetworkRegistry | None = None
     if network_registry is None:
-        registry = NetworkRegistry(
-            deploy(
-                "marketplace/NetworkRegistry.vy",
-                system.operators.address,
-                vault.address,
-                allocation_delay,
-                terms_delay,
-            )
-        )
+        registry = deploy_upper_layer(
+            system, admin, min_withdrawal_delay, allocation_delay, terms_delay
+        ).registry
         network_registry = registry.address
     vault.transact("set_network_registry", network_registry, sender=admin)
+    if registry is not None:
+        registry.contract.transact("add_vault", vault.address, False, sender=admin)
     implementation = deploy("restaking/NativePod.vy")
     factory = deploy(
         "restaking/NativePodFactory.vy",

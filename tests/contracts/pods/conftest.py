@@ -1,7 +1,8 @@
 """Deploy fixtures for native restaking on titanoboa, on top of the Diva operator fixtures.
 
-`deploy_native()` deploys the Diva system (tests/contracts/diva_ops/conftest.py::deploy_ops),
-nETH, a second RestakingVault over nETH with a NetworkRegistry of its own, the NativePod
+`deploy_native()` deploys the Diva system and the upper layer
+(tests/contracts/restaking/conftest.py::deploy_upper: wdivETH vault + NetworkRegistry), then
+nETH, a second RestakingVault over nETH added to that NetworkRegistry, the NativePod
 implementation and the NativePodFactory, wired as `nektar.chain.pods.deploy_native_restaking`
 does, plus eight operators. `Native` plays the off-chain parties: the clusters (real
 threshold BLS keys and EIP-712 signatures through `play_cluster`, with the pod's
@@ -56,19 +57,18 @@ def pod_credentials(pod: str) -> bytes:
 class Native:
     """The deployed protocol with native restaking, and the parties the tests play."""
 
-    ops: Any
+    upper: Any  # the restaking fixtures' `Upper`: networks, opt-in, allocation, slashing
     neth: Any
     vault: Any
-    registry: Any
     factory: Any
+
+    @property
+    def ops(self) -> Any:
+        return self.upper.ops
 
     @property
     def validators(self) -> Any:
         return self.ops.validators
-
-    def market(self) -> Any:
-        """The restaking fixtures' helper (networks, opt-in, allocation) over the nETH vault."""
-        return restaking_fx.Upper(self.ops, self.vault, self.registry, self.ops.lst.admin)
 
     def create_pod(self, label: str) -> tuple[str, Any]:
         """A restaker with ETH and its pod."""
@@ -137,20 +137,17 @@ class Native:
 
 
 def deploy_native() -> Native:
-    ops = ops_fx.deploy_ops()
+    upper = restaking_fx.deploy_upper()
+    ops = upper.ops
     d = deployers()
-    market = restaking_fx.deployers()
     admin = ops.lst.admin
     with boa.env.prank(admin):
         neth = d["NativeEther"].deploy()
-        vault = market["RestakingVault"].deploy(neth.address, ops.operators.address, MIN_DELAY)
-        registry = market["NetworkRegistry"].deploy(
-            ops.operators.address,
-            vault.address,
-            restaking_fx.ALLOCATION_DELAY,
-            restaking_fx.TERMS_DELAY,
+        vault = restaking_fx.deployers()["RestakingVault"].deploy(
+            neth.address, ops.operators.address, MIN_DELAY
         )
-        vault.set_network_registry(registry.address)
+        vault.set_network_registry(upper.registry.address)
+        upper.registry.add_vault(vault.address, False)  # nETH valued 1:1
         implementation = d["NativePod"].deploy()
         factory = d["NativePodFactory"].deploy(
             ops.validators.address, neth.address, vault.address, implementation.address, BURN
@@ -159,7 +156,7 @@ def deploy_native() -> Native:
         ops.validators.set_pod_factory(factory.address)
     for i in range(8):
         ops.add_operator(f"op-{i}")
-    return Native(ops, neth, vault, registry, factory)
+    return Native(upper, neth, vault, factory)
 
 
 @pytest.fixture(scope="session")

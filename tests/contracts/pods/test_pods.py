@@ -246,7 +246,7 @@ def test_named_reverts(native: Native):
 
 
 def test_slashed_neth_is_never_paid_and_its_ether_goes_to_the_sink(native: Native):
-    market = native.market()
+    market = native.upper
     owner, pod = native.create_pod("alice")
     operator = native.ops.members[1].address
     with boa.env.prank(owner):
@@ -255,9 +255,9 @@ def test_slashed_neth_is_never_paid_and_its_ether_goes_to_the_sink(native: Nativ
     network = market.network("net", accepted_assets=[native.neth.address])
     market.join(network, operator, 10**18)
     with boa.env.prank(network.slasher):
-        request = native.registry.request_slash(operator, 10**18 // 4, b"\x01" * 32)
+        request = native.upper.registry.request_slash(operator, 10**18 // 4, b"\x01" * 32)
     boa.env.time_travel(seconds=3 * DAY)
-    native.registry.execute_slash(request)
+    native.upper.registry.execute_slash(request)
     assert 24 * ETHER - 1 <= pod.restaked_balance() <= 24 * ETHER
 
     with boa.env.prank(owner):

@@ -27,7 +27,7 @@ def staked(native_system: Native) -> Iterator[tuple[Native, Any, str, Any, int]]
     that serves a network able to slash it); rolled back after the module."""
     native = native_system
     with boa.env.anchor():
-        market = native.market()
+        market = native.upper
         operator = native.ops.members[1].address
         network = market.network("net", accepted_assets=[native.neth.address])
         market.join(network, operator, WAD)
@@ -67,11 +67,11 @@ def test_pod_round_trip_never_profits(
             native.apply({validator_id: balance})
         if slash:
             with boa.env.prank(network.slasher):
-                request = native.registry.request_slash(
+                request = native.upper.registry.request_slash(
                     native.vault.delegated_to(pod.address), slash, b"\x07" * 32
                 )
             boa.env.time_travel(seconds=3 * DAY)
-            native.registry.execute_slash(request)
+            native.upper.registry.execute_slash(request)
 
         with boa.env.prank(owner):
             pod.request_exit(validator_id)
