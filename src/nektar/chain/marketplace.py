@@ -4,7 +4,8 @@
 - `NetworkRegistry`: networks, opt-in/out, allocations, `stake_at`, slash request → veto →
   execute, equivocation proofs with real BLS signatures, reward epochs.
 - `deploy_upper_layer(system, ...)`: RestakingVault + NetworkRegistry on top of a deployed
-  Diva system (`nektar.chain.diva_ops.deploy_diva_system`), wired together.
+  Diva system (`nektar.chain.diva_ops.deploy_diva_system`), wired together; optionally a
+  second RestakingVault over native restaked ETH (nETH) added as vault 1.
 """
 
 from __future__ import annotations
@@ -53,6 +54,25 @@ class NetworkRegistry:
     @property
     def address(self) -> str:
         return self.contract.address
+
+    def add_vault(self, governance: LocalAccount, vault: str, priced_by_4626: bool) -> Receipt:
+        """Let networks accept `vault`'s asset (the vault must already point at this registry);
+        its stake is valued in ETH by the asset's ERC-4626 `convertToAssets`, or 1:1."""
+        return self.contract.transact("add_vault", vault, priced_by_4626, sender=governance)
+
+    def vaults(self) -> list[str]:
+        """Every RestakingVault, by index (0: the constructor's wdivETH vault)."""
+        count = self.contract.call("vault_count")
+        return [to_checksum_address(self.contract.call("vaults", i)) for i in range(count)]
+
+    def network_vaults(self, network: str) -> list[int]:
+        """Indexes of the vaults whose assets `network` accepts."""
+        mask = self.contract.call("network_vaults", network)
+        return [i for i in range(mask.bit_length()) if mask >> i & 1]
+
+    def reservation(self, request_id: int, index: int) -> tuple[int, int, int]:
+        """(from_active, from_queue, generation) a slash request reserved in vault `index`."""
+        return tuple(self.contract.call("reservation", request_id, index))
 
     def register_network(self, network: LocalAccount, terms: Terms, reward_token: str) -> Receipt:
         return self.contract.transact(
@@ -145,6 +165,7 @@ class UpperLayer:
 
     vault: RestakingVault
     registry: NetworkRegistry
+    native_vault: RestakingVault | None = None
 
 
 def deploy_upper_layer(
@@ -153,18 +174,24 @@ def deploy_upper_layer(
     min_withdrawal_delay: int = 7 * DAY,
     allocation_delay: int = DAY,
     terms_delay: int = 3 * DAY,
+    native_asset: str | None = None,
 ) -> UpperLayer:
     """Deploy RestakingVault (over wdivETH, operators of the OperatorRegistry) and
-    NetworkRegistry, and let the registry reserve and apply slashes in the vault."""
+    NetworkRegistry, and let the registry reserve and apply slashes in the vault. With
+    `native_asset` (the pods' nETH), a second RestakingVault over it becomes vault 1 (1:1)."""
     backend = system.backend
     admin = admin or backend.accounts[0]
-    vault = backend.deploy(
-        compile_contract("restaking/RestakingVault.vy"),
-        system.lst.wrapper.address,
-        system.operators.address,
-        min_withdrawal_delay,
-        sender=admin,
-    )
+
+    def restaking_vault(asset: str) -> Contract:
+        return backend.deploy(
+            compile_contract("restaking/RestakingVault.vy"),
+            asset,
+            system.operators.address,
+            min_withdrawal_delay,
+            sender=admin,
+        )
+
+    vault = restaking_vault(system.lst.wrapper.address)
     registry = backend.deploy(
         compile_contract("marketplace/NetworkRegistry.vy"),
         system.operators.address,
@@ -174,4 +201,10 @@ def deploy_upper_layer(
         sender=admin,
     )
     vault.transact("set_network_registry", registry.address, sender=admin)
-    return UpperLayer(RestakingVault(vault), NetworkRegistry(registry))
+    upper = UpperLayer(RestakingVault(vault), NetworkRegistry(registry))
+    if native_asset is not None:
+        native = restaking_vault(native_asset)
+        native.transact("set_network_registry", registry.address, sender=admin)
+        upper.registry.add_vault(admin, native.address, priced_by_4626=False)
+        upper.native_vault = RestakingVault(native)
+    return upper

@@ -19,8 +19,11 @@ TOKEN = Path(__file__).resolve().parent / "RewardToken.vy"
 def test_restake_allocate_slash_and_claim_through_wrappers():
     backend = InProcessBackend()
     system = deploy_diva_system(backend)
-    upper = deploy_upper_layer(system)
+    neth = backend.deploy(compile_contract(TOKEN), "nETH", sender=backend.accounts[0])
+    upper = deploy_upper_layer(system, native_asset=neth.address)
     vault, registry = upper.vault, upper.registry
+    assert upper.native_vault is not None
+    assert registry.vaults() == [vault.address, upper.native_vault.address]
     wdiv = system.lst.wrapper
 
     operator = backend.new_account(100 * ETHER)
@@ -53,6 +56,9 @@ def test_restake_allocate_slash_and_claim_through_wrappers():
     )
     registry.register_network(network, terms, token.address)
     assert registry.terms(network.address) == terms
+    assert registry.network_vaults(network.address) == [0]
+    with pytest.raises(TransactionReverted, match="not governance"):
+        registry.add_vault(network, upper.native_vault.address, priced_by_4626=False)
     registry.opt_in(operator, network.address)
     registry.allocate(operator, network.address, WAD // 2)
     backend.increase_time(86_400)
@@ -65,6 +71,7 @@ def test_restake_allocate_slash_and_claim_through_wrappers():
     request = registry.request_slash(slasher, operator.address, WAD // 5, b"\x02" * 32)
     backend.increase_time(86_400)
     registry.execute_slash(restaker, request)
+    assert registry.reservation(request, 1) == (0, 0, 0)
     slashed_value = vault.value_of(restaker.address)
     assert amount - amount // 10 - 2 <= slashed_value <= amount - amount // 10
 
