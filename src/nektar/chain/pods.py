@@ -18,7 +18,8 @@ from nektar.chain.backend import Backend
 from nektar.chain.compiler import compile_contract
 from nektar.chain.contract import Contract
 from nektar.chain.diva_ops import DivaSystem
-from nektar.chain.marketplace import DAY, NetworkRegistry, deploy_upper_layer
+from nektar.chain.errors import ChainError
+from nektar.chain.marketplace import DAY, NetworkRegistry, UpperLayer, deploy_upper_layer
 from nektar.chain.restaking import BURN_ADDRESS, RestakingVault
 from nektar.chain.types import Receipt
 
@@ -102,7 +103,11 @@ class NativeRestaking:
     factory: Contract
     native_ether: Contract
     vault: RestakingVault
-    network_registry: NetworkRegistry | None  # None: the caller's (see deploy_native_restaking)
+    upper: UpperLayer | None  # deployed with it, or None: the caller's marketplace
+
+    @property
+    def network_registry(self) -> NetworkRegistry | None:
+        return None if self.upper is None else self.upper.registry
 
     def create_pod(self, owner: LocalAccount) -> NativePod:
         receipt = self.factory.transact("create_pod", sender=owner)
@@ -134,8 +139,8 @@ def deploy_native_restaking(
 
     The vault asks a NetworkRegistry for unbonding periods and slashes: give the marketplace's
     (`network_registry`; its governance then adds this vault with `add_vault(vault, False)`,
-    nETH being valued 1:1), or None to deploy the upper layer (`deploy_upper_layer`: the
-    wdivETH vault and a NetworkRegistry) and add the native vault to that registry.
+    nETH being valued 1:1), or None to deploy the upper layer with the native vault as its
+    vault 1 (`deploy_upper_layer(..., native_asset=nETH)`).
     """
     backend = system.backend
     admin = admin or backend.accounts[0]
@@ -144,18 +149,24 @@ def deploy_native_restaking(
         return backend.deploy(compile_contract(name), *args, sender=admin)
 
     neth = deploy("restaking/NativeEther.vy")
-    vault = deploy(
-        "restaking/RestakingVault.vy", neth.address, system.operators.address, min_withdrawal_delay
-    )
-    registry: NetworkRegistry | None = None
+    upper: UpperLayer | None = None
     if network_registry is None:
-        registry = deploy_upper_layer(
-            system, admin, min_withdrawal_delay, allocation_delay, terms_delay
-        ).registry
-        network_registry = registry.address
-    vault.transact("set_network_registry", network_registry, sender=admin)
-    if registry is not None:
-        registry.contract.transact("add_vault", vault.address, False, sender=admin)
+        upper = deploy_upper_layer(
+            system, admin, min_withdrawal_delay, allocation_delay, terms_delay, neth.address
+        )
+        if upper.native_vault is None:
+            raise ChainError("deploy_upper_layer did not deploy the native vault")
+        vault = upper.native_vault
+    else:
+        vault = RestakingVault(
+            deploy(
+                "restaking/RestakingVault.vy",
+                neth.address,
+                system.operators.address,
+                min_withdrawal_delay,
+            )
+        )
+        vault.contract.transact("set_network_registry", network_registry, sender=admin)
     implementation = deploy("restaking/NativePod.vy")
     factory = deploy(
         "restaking/NativePodFactory.vy",
@@ -167,4 +178,4 @@ def deploy_native_restaking(
     )
     neth.transact("set_factory", factory.address, sender=admin)
     system.validators.contract.transact("set_pod_factory", factory.address, sender=admin)
-    return NativeRestaking(backend, factory, neth, RestakingVault(vault), registry)
+    return NativeRestaking(backend, factory, neth, vault, upper)
