@@ -273,8 +273,9 @@ class RestakingDemo:
     def check_pod(self, beacon_balance: int) -> str:
         """Once the oracle reported the pod's validators: nETH minted for the balance it
         reported (`beacon_balance`, wei, read from the beacon chain now: within 0.01 ETH),
-        more only for rewards the beacon chain swept to the pod as ETH, and restaked with
-        operator 2 in the native vault (by the owner if the report's restake did not)."""
+        more only for rewards swept to the pod as ETH or a later loss the pod recorded as a
+        deficit, and restaked with operator 2 in the native vault (by the owner if the
+        report's restake did not)."""
         assert self.pod is not None and self.native is not None
         pod, vault, op2 = self.pod, self.native.vault, self.operators[1].address
         note = ""
@@ -283,11 +284,11 @@ class RestakingDemo:
             note = " (the report left it idle: restaked by the owner)"
         minted = self.pod_minted()
         reported = pod.contract.call("reported_total")
-        swept = self.backend.balance_of(pod.address)
+        swept, deficit = self.backend.balance_of(pod.address), pod.deficit()
         _near(reported, beacon_balance, ETH // 100, "the pod's reported balance vs the beacon's")
-        _check(
-            reported <= minted <= reported + swept,
-            f"nETH minted {minted} for {reported} reported + {swept} swept to the pod",
+        _check(  # above the reported balance only by ETH swept to the pod or a recorded loss
+            reported <= minted <= reported + swept + deficit,
+            f"nETH minted {minted} for {reported} reported + {swept} swept + {deficit} deficit",
         )
         _check(self.native.neth_balance(vault.address) == minted, "nETH held by the vault")
         _check(vault.delegated_to(pod.address) == op2, "the pod is not delegated to operator 2")
