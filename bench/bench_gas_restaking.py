@@ -7,7 +7,9 @@ tests/contracts/restaking; three operators opted in to one network (allocations 
 each with restakers already delegated. `deposit_delegate` is a new restaker's first deposit
 (delegation included) to an operator serving one network; `execute_1` / `execute_100` slash
 an operator with 1 and 100 restakers (one delegated restaker per 2 wdivETH, a queued
-withdrawal in the pool); `equivocation` verifies two real BLS signatures (EIP-2537) and
+withdrawal in the pool); `execute_2vaults` / `request_2vaults` slash an operator of a
+network accepting wdivETH and a second vault's asset (an nETH stand-in, one restaker and a
+queued withdrawal in each vault); `equivocation` verifies two real BLS signatures (EIP-2537) and
 slashes; `fund_epoch` splits among the three operators; `claim` is a restaker's second claim
 (it already holds the token, as Rocket Pool's "later claims" anchor), `claim_first` its first.
 """
@@ -36,6 +38,8 @@ TARGETS: dict[str, tuple[int | None, str]] = {
     "gas.slash.veto": (None, ""),
     "gas.slash.execute_1": (150_000, "Symbiotic V2 executeSlash 372,945–458,763"),
     "gas.slash.execute_100": (150_000, "Symbiotic V2 executeSlash 372,945–458,763"),
+    "gas.slash.request_2vaults": (None, ""),
+    "gas.slash.execute_2vaults": (150_000, "Symbiotic V2 executeSlash 372,945–458,763"),
     "gas.slash.equivocation": (300_000, ""),
     "gas.rewards.fund_epoch": (None, ""),
     "gas.rewards.claim": (45_000, "Rocket Pool 55,000–85,000; Lido claim 89,818"),
@@ -71,6 +75,37 @@ def _slash_gas(u: Any, fx: Any, tx_gas: Any, restakers: int) -> dict[str, int]:
     rid = u.registry.request_count()
     tx_gas(u.registry, "request_slash", op, fx.WAD // 10, b"\x02" * 32, sender=net.slasher)
     gas["veto"] = tx_gas(u.registry, "veto_slash", rid + 1, sender=net.resolver)
+    boa.env.time_travel(seconds=fx.VETO)
+    gas["execute"] = tx_gas(u.registry, "execute_slash", rid, sender=u.account("keeper"))
+    return gas
+
+
+def _slash_gas_two_vaults(u: Any, fx: Any, tx_gas: Any) -> dict[str, int]:
+    """request → execute against an operator staked in wdivETH and in a second vault."""
+    d = fx.deployers()
+    with boa.env.prank(u.admin):
+        neth = d["RewardToken"].deploy("nETH")
+        native = d["RestakingVault"].deploy(neth.address, u.ops.operators.address, fx.MIN_DELAY)
+        native.set_network_registry(u.registry.address)
+        u.registry.add_vault(native.address, False)
+    op = u.operator("slashed-op-2vaults")
+    net = u.network("slashing-net-2vaults", accepted_assets=[u.wdiv.address, neth.address])
+    restaker = u.restaker("s2v", 4 * ETHER)
+    u.deposit(restaker, 2 * ETHER, op)
+    with boa.env.prank(u.admin):
+        neth.mint(restaker, 2 * ETHER)
+    with boa.env.prank(restaker):
+        neth.approve(native.address, 2 * ETHER)
+        native.deposit(2 * ETHER, op)
+        for vault in (u.vault, native):
+            vault.queue_withdrawal(vault.shares(restaker) // 2)
+    u.join(net, op, fx.WAD)
+    gas = {
+        "request": tx_gas(
+            u.registry, "request_slash", op, fx.WAD // 10, b"\x01" * 32, sender=net.slasher
+        )
+    }
+    rid = u.registry.request_count()
     boa.env.time_travel(seconds=fx.VETO)
     gas["execute"] = tx_gas(u.registry, "execute_slash", rid, sender=u.account("keeper"))
     return gas
@@ -133,6 +168,9 @@ def measure() -> dict[str, int]:
     gas["gas.slash.veto"] = one["veto"]
     gas["gas.slash.execute_1"] = one["execute"]
     gas["gas.slash.execute_100"] = hundred["execute"]
+    two = _slash_gas_two_vaults(u, fx, tx_gas)
+    gas["gas.slash.request_2vaults"] = two["request"]
+    gas["gas.slash.execute_2vaults"] = two["execute"]
     return gas
 
 
