@@ -1,19 +1,22 @@
-"""Hypothesis stateful invariants of the restaking vault and the marketplace (in-process EVM).
+"""Hypothesis stateful invariants of the restaking vaults and the marketplace (in-process EVM).
 
-Random sequences of deposits, withdrawals (queue, complete), redelegations, allocation
-changes, slash requests, vetoes, executions, reward epochs and claims, with time passing,
-against the real contracts, checking after every step:
+Two RestakingVaults back the marketplace: wdivETH (vault 0) and a second deployment over a
+snekmate ERC-20 standing in for the pods' nETH (vault 1). Network 0 accepts both assets,
+network 1 only wdivETH. Random sequences of deposits, withdrawals (queue, complete),
+redelegations in either vault, allocation changes, slash requests, vetoes, executions,
+reward epochs and claims, with time passing, against the real contracts, checking after
+every step:
 
-- conservation of wdivETH: vault balance == deposited − withdrawn − slashed, and the pools
-  never account for more than the vault holds;
+- conservation per asset: each vault's balance == deposited − withdrawn − slashed == Σ pools;
 - no withdrawal completes before its delay (a completion attempt before it must revert), and
-  a slash reserves the same fraction of the queued pool as of the active pool;
-- no over-slashing: a request takes ≤ max fraction × allocated stake (+1 wei per pool);
-- no profitable round trips: what a restaker got back plus what it still holds ≤ deposited;
+  a slash reserves the same fraction of the queued pool as of the active pool, in every vault
+  the network accepts and in no other;
+- no over-slashing: a request takes ≤ max fraction × allocated stake (+1 wei per pool), per vault;
+- no profitable round trips: what restakers got back plus what they still hold ≤ deposited;
 - allocations: Σ ≤ 100% per operator, and the allocation in force equals the model's (a
   pending increase is never in force, so never slashable, before its delay);
-- reward conservation: funded == claimed + the vault's token balance, and everything
-  claimable (restakers, commissions, unallocated) fits in that balance;
+- reward conservation per vault: funded == claimed + the vault's token balance, and
+  everything claimable (restakers, commissions, unallocated) fits in that balance;
 - a fully slashed operator never bricks deposits or delegation to the others.
 
 Each example starts from one deployed system inside `boa.env.anchor()`. Profile "ci":
@@ -38,7 +41,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .conftest import ALLOCATION_DELAY, DAY, ETHER, WAD, Upper, deploy_upper
+from .conftest import ALLOCATION_DELAY, DAY, ETHER, WAD, Upper, deploy_upper, deployers
 
 FUZZ = os.environ.get("HYPOTHESIS_PROFILE", "ci") == "fuzz"
 STATEFUL = settings(
@@ -49,8 +52,12 @@ STATEFUL = settings(
 )
 OPERATORS = 3
 RESTAKERS = 4
-# (network max slash, allocations of operators 0..2)
-NETWORKS = ((WAD, (WAD * 6 // 10, WAD, 0)), (WAD // 2, (WAD * 4 // 10, 0, WAD // 2)))
+# (network max slash, allocations of operators 0..2, accepted vaults)
+NETWORKS = (
+    (WAD, (WAD * 6 // 10, WAD, 0), (0, 1)),
+    (WAD // 2, (WAD * 4 // 10, 0, WAD // 2), (0,)),
+)
+VAULTS = 2
 
 
 class World:
@@ -61,9 +68,29 @@ class World:
         u = self.u
         self.ops = [u.operator(f"op{i}") for i in range(OPERATORS)]
         self.restakers = [u.restaker(f"r{i}", 1_000 * ETHER) for i in range(RESTAKERS)]
+        with boa.env.prank(u.admin):
+            neth = deployers()["RewardToken"].deploy("nETH")
+            native = deployers()["RestakingVault"].deploy(
+                neth.address, u.ops.operators.address, u.vault.min_withdrawal_delay()
+            )
+            native.set_network_registry(u.registry.address)
+            u.registry.add_vault(native.address, False)
+            for r in self.restakers:
+                neth.mint(r, 1_000 * ETHER)
+        for r in self.restakers:
+            with boa.env.prank(r):
+                neth.approve(native.address, 2**256 - 1)
+        self.vaults = [u.vault, native]
+        self.assets = [u.wdiv, neth]
         self.networks = []
-        for i, (max_slash, allocations) in enumerate(NETWORKS):
-            net = u.network(f"net{i}", max_slash=max_slash, unbonding=(10 + 4 * i) * DAY)
+        for i, (max_slash, allocations, accepted) in enumerate(NETWORKS):
+            assets = [self.assets[v].address for v in accepted]
+            net = u.network(
+                f"net{i}",
+                max_slash=max_slash,
+                unbonding=(10 + 4 * i) * DAY,
+                accepted_assets=assets,
+            )
             self.networks.append(net)
             for op, fraction in zip(self.ops, allocations, strict=True):
                 if fraction:
@@ -72,8 +99,9 @@ class World:
                         u.registry.allocate(net.address, fraction)
         with boa.env.prank(self.ops[0]):
             u.vault.set_commission(500)
+            native.set_commission(300)
         boa.env.time_travel(seconds=ALLOCATION_DELAY)
-        self.start_balance = {r: u.wdiv.balanceOf(r) for r in self.restakers}
+        self.start_balance = [sum(a.balanceOf(r) for r in self.restakers) for a in self.assets]
         self.lens = boa.load(Path(__file__).parent / "Lens.vy")
 
 
@@ -104,14 +132,13 @@ def test_restaking_invariants(world: World):
             self._anchor = boa.env.anchor()
             self._anchor.__enter__()
             self.u = w.u
-            self.withdrawals: list[int] = []
+            self.withdrawals: list[list[int]] = [[] for _ in range(VAULTS)]
             self.requests: list[int] = []
-            self.deposited = dict.fromkeys(w.restakers, 0)
             self.settlements = 0
             self.evidence = 0
             # model of allocations: (network, operator) -> [(effective_at, fraction)]
             self.alloc: dict[tuple[str, str], list[tuple[int, int]]] = {}
-            for net, (_, allocations) in zip(w.networks, NETWORKS, strict=True):
+            for net, (_, allocations, _) in zip(w.networks, NETWORKS, strict=True):
                 for op, fraction in zip(w.ops, allocations, strict=True):
                     if fraction:
                         self.alloc[(net.address, op)] = [(0, fraction)]
@@ -126,18 +153,19 @@ def test_restaking_invariants(world: World):
         # ---------------------------------------------------------------- restakers
 
         @rule(
+            v=st.integers(0, VAULTS - 1),
             r=st.integers(0, RESTAKERS - 1),
             o=st.integers(0, OPERATORS - 1),
             amount=st.integers(1, 50 * ETHER),
         )
-        def deposit(self, r: int, o: int, amount: int) -> None:
-            restaker, op = w.restakers[r], w.ops[o]
-            current = self.u.vault.delegated_to(restaker)
+        def deposit(self, v: int, r: int, o: int, amount: int) -> None:
+            vault, restaker, op = w.vaults[v], w.restakers[r], w.ops[o]
+            current = vault.delegated_to(restaker)
             if current != "0x" + "00" * 20:
                 op = current
-            pool = self.u.vault.active_pool(op)
+            pool = vault.active_pool(op)
             with boa.env.prank(restaker):
-                reason = _reverts(self.u.vault.deposit, amount, op)
+                reason = _reverts(vault.deposit, amount, op)
             if pool[1] > 0 and pool[0] == pool[2]:
                 assert reason == "operator fully slashed"
                 return
@@ -146,59 +174,69 @@ def test_restaking_invariants(world: World):
                 assert reason == "deposit too small"
                 return
             assert reason == "", reason  # never bricked by another operator's slash
-            self.deposited[restaker] += amount
             self.settlements += 1
 
-        @rule(r=st.integers(0, RESTAKERS - 1), amount=st.integers(1, 10 * ETHER))
-        def round_trip(self, r: int, amount: int) -> None:
+        @rule(
+            v=st.integers(0, VAULTS - 1),
+            r=st.integers(0, RESTAKERS - 1),
+            amount=st.integers(1, 10 * ETHER),
+        )
+        def round_trip(self, v: int, r: int, amount: int) -> None:
             """Deposit then queue the minted shares at once: never worth more than paid."""
-            restaker = w.restakers[r]
-            op = self.u.vault.delegated_to(restaker)
+            vault, restaker = w.vaults[v], w.restakers[r]
+            op = vault.delegated_to(restaker)
             if op == "0x" + "00" * 20:
                 return
-            before = self.u.vault.shares(restaker)
+            before = vault.shares(restaker)
             with boa.env.prank(restaker):
-                if _reverts(self.u.vault.deposit, amount, op):
+                if _reverts(vault.deposit, amount, op):
                     return
-                minted = self.u.vault.shares(restaker) - before
-                wid = self.u.vault.queue_withdrawal(minted)
-            self.deposited[restaker] += amount
-            self.withdrawals.append(wid)
-            assert self.u.vault.withdrawal_value(wid) <= amount
+                minted = vault.shares(restaker) - before
+                wid = vault.queue_withdrawal(minted)
+            self.withdrawals[v].append(wid)
+            assert vault.withdrawal_value(wid) <= amount
 
-        @rule(r=st.integers(0, RESTAKERS - 1), part=st.integers(1, 4))
-        def queue(self, r: int, part: int) -> None:
-            restaker = w.restakers[r]
-            shares = self.u.vault.shares(restaker) * part // 4
+        @rule(v=st.integers(0, VAULTS - 1), r=st.integers(0, RESTAKERS - 1), part=st.integers(1, 4))
+        def queue(self, v: int, r: int, part: int) -> None:
+            vault, restaker = w.vaults[v], w.restakers[r]
+            shares = vault.shares(restaker) * part // 4
             if shares == 0:
                 return
             with boa.env.prank(restaker):
-                self.withdrawals.append(self.u.vault.queue_withdrawal(shares))
+                self.withdrawals[v].append(vault.queue_withdrawal(shares))
             self.settlements += 1
 
-        @rule(r=st.integers(0, RESTAKERS - 1), o=st.integers(0, OPERATORS - 1))
-        def redelegate(self, r: int, o: int) -> None:
-            restaker, op = w.restakers[r], w.ops[o]
-            current = self.u.vault.delegated_to(restaker)
+        @rule(
+            v=st.integers(0, VAULTS - 1),
+            r=st.integers(0, RESTAKERS - 1),
+            o=st.integers(0, OPERATORS - 1),
+        )
+        def redelegate(self, v: int, r: int, o: int) -> None:
+            vault, restaker, op = w.vaults[v], w.restakers[r], w.ops[o]
+            current = vault.delegated_to(restaker)
             if current in ("0x" + "00" * 20, op):
                 return
             with boa.env.prank(restaker):
-                wid = self.u.vault.redelegate(op)
+                wid = vault.redelegate(op)
             if wid:
-                self.withdrawals.append(wid)
+                self.withdrawals[v].append(wid)
             self.settlements += 1
 
-        @precondition(lambda self: self.withdrawals)
-        @rule(i=st.integers(0, 100))
-        def complete(self, i: int) -> None:
-            wid = self.withdrawals[i % len(self.withdrawals)]
-            completable_at = self.u.vault.withdrawal(wid)[4]
-            reason = _reverts(self.u.vault.complete_withdrawal, wid)
+        @precondition(lambda self: any(self.withdrawals))
+        @rule(v=st.integers(0, VAULTS - 1), i=st.integers(0, 100))
+        def complete(self, v: int, i: int) -> None:
+            if not self.withdrawals[v]:
+                v = 1 - v
+            vault, pending = w.vaults[v], self.withdrawals[v]
+            wid = pending[i % len(pending)]
+            restaker, _, _, _, completable_at = vault.withdrawal(wid)
+            with boa.env.prank(restaker):
+                reason = _reverts(vault.complete_withdrawal, wid)
             if _now() < completable_at:
                 assert reason == "withdrawal delay not passed"
                 return
             assert reason == "", reason
-            self.withdrawals.remove(wid)
+            pending.remove(wid)
 
         @rule(seconds=st.sampled_from([3_600, DAY, 2 * DAY, 7 * DAY, 15 * DAY]))
         def wait(self, seconds: int) -> None:
@@ -233,15 +271,17 @@ def test_restaking_invariants(world: World):
         @rule(n=st.integers(0, 1), o=st.integers(0, OPERATORS - 1), pct=st.integers(1, 100))
         def request(self, n: int, o: int, pct: int) -> None:
             net, op = w.networks[n], w.ops[o]
-            max_slash = NETWORKS[n][0]
+            max_slash, _, accepted = NETWORKS[n]
             fraction = max_slash * pct // 100
             if fraction == 0 or self.u.registry.membership(net.address, op) == 0:
                 return
             allocated = self._model_alloc(net.address, op, _now())
             effective = fraction * allocated // WAD
-            active = self.u.vault.active_pool(op)
-            gen = self.u.vault.queue_generation(op)
-            queued = self.u.vault.queued_pool(op, gen)
+            free = []
+            for vault in w.vaults:
+                active = vault.active_pool(op)
+                queued = vault.queued_pool(op, vault.queue_generation(op))
+                free.append((active[0] - active[2], queued[0] - queued[2]))
             self.evidence += 1
             evidence = self.evidence.to_bytes(32, "big")
             with boa.env.prank(net.slasher):
@@ -251,13 +291,16 @@ def test_restaking_invariants(world: World):
                 return
             assert reason == "", reason
             rid = self.u.registry.request_count()
-            _, _, from_active, from_queue, *_ = self.u.registry.request(rid)
-            free_a, free_q = active[0] - active[2], queued[0] - queued[2]
-            # same fraction of active and queued stake, rounded up by at most 1 wei each
-            assert from_active == min(free_a, -(-free_a * effective // WAD))
-            assert from_queue == min(free_q, -(-free_q * effective // WAD))
-            allowed = max_slash * allocated // WAD * (free_a + free_q) // WAD
-            assert from_active + from_queue <= allowed + 2
+            for v, (free_a, free_q) in enumerate(free):
+                from_active, from_queue, _ = self.u.registry.reservation(rid, v)
+                if v not in accepted:  # a vault the network does not accept is untouched
+                    assert from_active == from_queue == 0
+                    continue
+                # same fraction of active and queued stake, rounded up by at most 1 wei each
+                assert from_active == min(free_a, -(-free_a * effective // WAD))
+                assert from_queue == min(free_q, -(-free_q * effective // WAD))
+                allowed = max_slash * allocated // WAD * (free_a + free_q) // WAD
+                assert from_active + from_queue <= allowed + 2
             self.requests.append(rid)
 
         @precondition(lambda self: self.requests)
@@ -286,15 +329,20 @@ def test_restaking_invariants(world: World):
                 self.u.registry.fund_epoch(amount)
             self.rewards()
 
-        @rule(r=st.integers(0, RESTAKERS - 1), n=st.integers(0, 1), o=st.integers(0, OPERATORS - 1))
-        def claim(self, r: int, n: int, o: int) -> None:
-            net, op, restaker = w.networks[n], w.ops[o], w.restakers[r]
+        @rule(
+            v=st.integers(0, VAULTS - 1),
+            r=st.integers(0, RESTAKERS - 1),
+            n=st.integers(0, 1),
+            o=st.integers(0, OPERATORS - 1),
+        )
+        def claim(self, v: int, r: int, n: int, o: int) -> None:
+            vault, net, op, restaker = w.vaults[v], w.networks[n], w.ops[o], w.restakers[r]
             token = net.token.address
-            gen = self.u.vault.generation(net.address, op)
-            key = self.u.vault.reward_key(token, net.address, op)
-            owed = self.u.vault.claimable(key, restaker, op)
+            gen = vault.generation(net.address, op)
+            key = vault.reward_key(token, net.address, op)
+            owed = vault.claimable(key, restaker, op)
             with boa.env.prank(restaker):
-                reason = _reverts(self.u.vault.claim, token, net.address, op, gen)
+                reason = _reverts(vault.claim, token, net.address, op, gen)
             assert reason == ("" if owed else "nothing to claim"), reason
             self.rewards()
 
@@ -302,15 +350,18 @@ def test_restaking_invariants(world: World):
 
         @invariant()
         def conservation(self) -> None:
-            held, booked, pools = w.lens.wdiv_ledger(self.u.vault, self.u.wdiv, w.ops)
-            assert held == booked == pools
+            for vault, asset in zip(w.vaults, w.assets, strict=True):
+                held, booked, pools = w.lens.wdiv_ledger(vault, asset, w.ops)
+                assert held == booked == pools
 
         @invariant()
         def no_profitable_round_trip(self) -> None:
-            """Restakers together never get back more than they put in (one restaker may
-            gain the rounding dust others leave in a pool; `round_trip` checks one alone)."""
-            total = w.lens.restaker_value(self.u.vault, self.u.wdiv, w.restakers, self.withdrawals)
-            assert total <= sum(w.start_balance.values())
+            """Restakers together never get back more than they put in, per asset (one
+            restaker may gain the rounding dust others leave in a pool; `round_trip` checks
+            one alone)."""
+            for v, (vault, asset) in enumerate(zip(w.vaults, w.assets, strict=True)):
+                total = w.lens.restaker_value(vault, asset, w.restakers, self.withdrawals[v])
+                assert total <= w.start_balance[v]
 
         @invariant()
         def allocations(self) -> None:
@@ -329,12 +380,13 @@ def test_restaking_invariants(world: World):
         def rewards(self) -> None:
             """Checked after the steps that move reward tokens or claims (fund, claim) and at
             the end: other steps only re-settle positions, which rounds owed amounts down."""
-            for net in w.networks:
-                funded, claimed, balance, owed = w.lens.reward_ledger(
-                    self.u.vault, net.token, net.address, w.ops, w.restakers
-                )
-                assert funded == claimed + balance
-                assert owed <= balance
-                assert balance - owed <= (self.settlements + 1) * RESTAKERS * 4 + 1_000
+            for vault in w.vaults:
+                for net in w.networks:
+                    funded, claimed, balance, owed = w.lens.reward_ledger(
+                        vault, net.token, net.address, w.ops, w.restakers
+                    )
+                    assert funded == claimed + balance
+                    assert owed <= balance
+                    assert balance - owed <= (self.settlements + 1) * RESTAKERS * 4 + 1_000
 
     run_state_machine_as_test(Machine, settings=STATEFUL)
