@@ -33,6 +33,10 @@ interface INativeEther:
     def balanceOf(account: address) -> uint256: view
 
 
+interface IERC20:
+    def transfer(to: address, amount: uint256) -> bool: nonpayable
+
+
 interface IOperatorRegistry:
     def operator_id(operator: address) -> uint256: view
 
@@ -46,6 +50,7 @@ interface IRestakingVault:
     def delegated_to(restaker: address) -> address: view
     def shares(restaker: address) -> uint256: view
     def value_of(restaker: address) -> uint256: view
+    def claim(token: address, network: address, operator: address, gen: uint256) -> uint256: nonpayable
 
 
 event Staked:
@@ -74,6 +79,16 @@ event PodWithdrawalCompleted:
     returned: uint256
     paid: uint256
 
+event RestakeDeferred:
+    operator: indexed(address)
+    amount: uint256
+
+event PodRewardsClaimed:
+    token: indexed(address)
+    network: indexed(address)
+    operator: indexed(address)
+    amount: uint256
+
 event RefundReceived:
     amount: uint256
 
@@ -84,6 +99,12 @@ event SlashedEtherSwept:
 
 VALIDATOR_ETHER: constant(uint256) = 32 * 10**18
 MAX_PER_STAKE: constant(uint256) = 8
+# Gas the report's optional vault deposit always gets: the vault's deposit settles at most
+# MAX_NETWORKS (8) reward accumulators, ~480k in the worst case (first deposit, 8 networks).
+RESTAKE_GAS: constant(uint256) = 600_000
+# What the pod must have left before that call: the callee gets at most 63/64 of it (EIP-150),
+# plus the call itself and the bookkeeping after it.
+RESTAKE_RESERVE: constant(uint256) = RESTAKE_GAS * 64 // 63 + 20_000
 
 owner: public(address)
 factory: public(address)
@@ -151,7 +172,8 @@ def _cover_deficit():
 @internal
 def _restake(strict: bool):
     """@dev Deposit idle nETH with the operator; from the oracle path a refusal (approval
-         required, operator fully slashed, dust) leaves it idle instead of reverting."""
+         required, operator fully slashed, dust) leaves it idle for `restake` instead of
+         reverting, and says so (`RestakeDeferred`)."""
     amount: uint256 = self.idle
     operator: address = self.operator
     if amount == 0 or operator == empty(address):
@@ -159,12 +181,18 @@ def _restake(strict: bool):
     if strict:
         extcall self.vault.deposit(amount, operator)
     else:
+        # Never let the caller's gas limit decide: a report given too little gas for the
+        # deposit reverts (so eth_estimateGas includes it), and the deposit always runs with
+        # RESTAKE_GAS, so a refusal is the vault's answer, never an out-of-gas.
+        assert msg.gas >= RESTAKE_RESERVE, "pod: report gas too low to restake"
         ok: bool = raw_call(
             self.vault.address,
             abi_encode(amount, operator, method_id=method_id("deposit(uint256,address)")),
+            gas=RESTAKE_GAS,
             revert_on_failure=False,
         )
         if not ok:
+            log RestakeDeferred(operator=operator, amount=amount)
             return
     self.idle = 0
     log Restaked(operator=operator, amount=amount)
@@ -272,6 +300,27 @@ def complete_withdrawal(withdrawal_id: uint256) -> uint256:
     if paid != 0:
         raw_call(self.owner, b"", value=paid)
     return paid
+
+
+@external
+@nonreentrant
+def claim_rewards(
+    token: address, network: address, generation: uint256, operator: address = empty(address)
+) -> uint256:
+    """
+    @notice Claim the network rewards the pod's vault position earned (the pod is the
+            restaker in the native vault) and pay them to the owner. `generation` is the
+            operator's opt-in generation in the vault; `operator` defaults to the current one
+            (a previous operator's accumulators stay claimable after a redelegation).
+    """
+    self._only_owner()
+    who: address = operator
+    if who == empty(address):
+        who = self.operator
+    amount: uint256 = extcall self.vault.claim(token, network, who, generation)
+    assert extcall IERC20(token).transfer(self.owner, amount, default_return_value=True), "pod: reward transfer failed"
+    log PodRewardsClaimed(token=token, network=network, operator=who, amount=amount)
+    return amount
 
 
 @external

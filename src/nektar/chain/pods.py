@@ -5,7 +5,8 @@
   to a deployed Diva system (`nektar.chain.diva_ops.deploy_diva_system`): the
   ValidatorRegistry accepts the factory's pods and nETH lets only them mint and burn.
 - `NativeRestaking`: the deployment; `create_pod` / `pod_of` give `NativePod` wrappers.
-- `NativePod`: stake, delegate, request_exit, queue/complete withdrawals, views.
+- `NativePod`: stake, delegate, request_exit, queue/complete withdrawals, claim network
+  rewards, views.
 """
 
 from __future__ import annotations
@@ -63,6 +64,25 @@ class NativePod:
         """Complete after the vault's delay; returns the ETH paid to the owner."""
         receipt = self.contract.transact("complete_withdrawal", withdrawal_id, sender=owner)
         return int(receipt.event("PodWithdrawalCompleted")["paid"])
+
+    def claim_rewards(
+        self,
+        owner: LocalAccount,
+        token: str,
+        network: str,
+        generation: int,
+        operator: str | None = None,
+    ) -> int:
+        """Claim the network rewards of the pod's native-vault position (the pod is the
+        restaker there) and pay them to the owner; `operator` defaults to the current one.
+        Returns the amount of `token` paid."""
+        args = (
+            (token, network, generation)
+            if operator is None
+            else (token, network, generation, operator)
+        )
+        receipt = self.contract.transact("claim_rewards", *args, sender=owner)
+        return int(receipt.event("PodRewardsClaimed")["amount"])
 
     def claim_refund(self, owner: LocalAccount) -> Receipt:
         return self.contract.transact("claim_refund", sender=owner)
