@@ -6,11 +6,14 @@ bare anvil).
    native restaking (nETH, a second RestakingVault, the NativePodFactory), delays of seconds;
    `fund_pod`: a native restaker's NativePod, delegated to operator 2, stakes 32 ETH and the
    ValidatorRegistry proposes a validator with the pod's credentials (the scenario then waits
-   for the nodes' DKG and oracle; `check_pod` checks the nETH minted and restaked).
+   for the nodes' DKG and oracle; `check_pod` checks that the report itself minted and
+   restaked the nETH, then the network funds an epoch and the pod's owner claims the share
+   its restaked nETH earned through operator 2).
 1. `restake`: a restaker stakes ETH → divETH → wdivETH, deposits it in the RestakingVault and
    delegates to operator 1; a distributor vault spreads a holder's deposit over operators
    1–3 by weight.
-2. `network_rewards`: a network registers (its reward token: a snekmate ERC-20 deployed here),
+2. `network_rewards`: a network accepting wdivETH and nETH (the native vault is the
+   NetworkRegistry's vault 1) registers (its reward token: a snekmate ERC-20 deployed here),
    the operators set a commission, opt in and allocate; once the allocation delay has passed
    the network funds an epoch; the restaker claims its rewards, the operators their
    commission, anyone harvests the distributor's positions and its holder claims.
@@ -199,6 +202,9 @@ class RestakingDemo:
             values[(f"operator {i}", "commission (RWD)")] = self._token_balance(op.address)
         if self.pod is not None:
             values[("native restaker", "pod's restaked nETH")] = self.pod.restaked_balance()
+            values[("native restaker", "rewards (RWD)")] = self._token_balance(
+                self.native_restaker.address
+            )
         if self.native is not None:
             values[("operator 2", "native stake (nETH)")] = self.native.vault.stake(
                 self.operators[1].address
@@ -229,6 +235,7 @@ class RestakingDemo:
             network_registry=self.registry.address,
             min_withdrawal_delay=MIN_WITHDRAWAL_DELAY,
         )
+        self.registry.add_vault(self.admin, self.native.vault.address, priced_by_4626=False)
         self.log(f"RestakingVault {self.vault.address}, NetworkRegistry {self.registry.address}")
 
     def fund_pod(self) -> list[int]:
@@ -274,14 +281,12 @@ class RestakingDemo:
         """Once the oracle reported the pod's validators: nETH minted for the balance it
         reported (`beacon_balance`, wei, read from the beacon chain now: within 0.01 ETH),
         more only for rewards swept to the pod as ETH or a later loss the pod recorded as a
-        deficit, and restaked with operator 2 in the native vault (by the owner if the
-        report's restake did not)."""
+        deficit, and restaked with operator 2 in the native vault by the report itself
+        (nothing idle). Then the network funds an epoch: operator 2's native stake earns its
+        part and the pod's owner claims it through the pod."""
         assert self.pod is not None and self.native is not None
         pod, vault, op2 = self.pod, self.native.vault, self.operators[1].address
-        note = ""
-        if pod.contract.call("idle") > 0:
-            pod.restake(self.native_restaker)
-            note = " (the report left it idle: restaked by the owner)"
+        _check(pod.contract.call("idle") == 0, "the report left nETH idle: not restaked")
         minted = self.pod_minted()
         reported = pod.contract.call("reported_total")
         swept, deficit = self.backend.balance_of(pod.address), pod.deficit()
@@ -294,12 +299,83 @@ class RestakingDemo:
         _check(vault.delegated_to(pod.address) == op2, "the pod is not delegated to operator 2")
         _near(pod.restaked_balance(), minted, 1, "the pod's restaked nETH")
         _check(vault.stake(op2) == minted, f"operator 2's native stake {vault.stake(op2)}")
+        split = self._fund_epoch()
+        reward = self._claim_pod(split)
+        self.vault_commission(1, op2, split[(1, op2)])
+        _check(reward > 0, "the pod's restaked nETH earned nothing")
         self.snapshot("native restaked")
         return (
             f"pod validators {pod.validators()} (DKG by the nodes, credentials 0x01‖pod): "
             f"{minted / ETH:.6f} nETH minted for {reported / ETH:.6f} ETH reported, restaked "
-            f"with op 2{note}"
+            f"with op 2 by the report; its share of an epoch: {reward / ETH:.4f} RWD claimed"
         )
+
+    def _split(self, amount: int) -> dict[tuple[int, str], int]:
+        """`fund_epoch`'s split of `amount` per (vault, operator): by allocated stake valued in
+        ETH, wdivETH at its ERC-4626 rate (vault 0), nETH 1:1 (vault 1)."""
+        assert self.native is not None
+        rates = (self.wdiv.contract.call("convertToAssets", ETH), ETH)
+        weights = {
+            (v, op.address): self.registry.allocation(self.network.address, op.address)
+            * vault.stake(op.address)
+            // WAD
+            * rate
+            // WAD
+            for v, (vault, rate) in enumerate(
+                zip((self.vault, self.native.vault), rates, strict=True)
+            )
+            for op in self.operators
+        }
+        total = sum(weights.values())
+        return {key: amount * w // total for key, w in weights.items()}
+
+    def _fund_epoch(self) -> dict[tuple[int, str], int]:
+        """The network funds one epoch; returns the split the contract must have made."""
+        assert self.token is not None
+        net = self.network
+        self.token.transact("mint", net.address, EPOCH_REWARD, sender=net)
+        self.token.transact("approve", self.registry.address, EPOCH_REWARD, sender=net)
+        split = self._split(EPOCH_REWARD)
+        self.registry.fund_epoch(net, EPOCH_REWARD)
+        self.log(f"network funds an epoch: {EPOCH_REWARD // ETH} RWD")
+        return split
+
+    def _claim_pod(self, split: dict[tuple[int, str], int]) -> int:
+        """The pod's owner claims what operator 2's native stake earned (the pod is its only
+        restaker there: all of it, less commission, to a wei); returns the amount."""
+        assert self.native is not None and self.pod is not None and self.token is not None
+        op2 = self.operators[1].address
+        amount = split[(1, op2)]
+        if amount == 0:
+            return 0
+        vault, net = self.native.vault, self.network.address
+        rest = amount - amount * COMMISSION_BPS // 10_000
+        expected = rest * vault.shares(self.pod.address) // vault.active_pool(op2).shares
+        before = self._token_balance(self.native_restaker.address)
+        got = self.pod.claim_rewards(
+            self.native_restaker, self.token.address, net, vault.generation(net, op2)
+        )
+        _near(got, expected, 1, "the native restaker's rewards")
+        _check(
+            self._token_balance(self.native_restaker.address) - before == got,
+            "the pod did not pay its owner",
+        )
+        return got
+
+    def vault_commission(self, index: int, operator: str, amount: int) -> int:
+        """Operator's commission on its `amount` of an epoch in vault `index`, claimed and
+        checked (the operator sets one rate per vault); returns it."""
+        assert self.native is not None and self.token is not None
+        vault = (self.vault, self.native.vault)[index]
+        commission = amount * COMMISSION_BPS // 10_000
+        if commission == 0:
+            return 0
+        op = next(o for o in self.operators if o.address == operator)
+        before = self._token_balance(operator)
+        vault.claim_commission(op, self.token.address)
+        got = self._token_balance(operator) - before
+        _check(got == commission, f"commission {got} in vault {index}, expected {commission}")
+        return got
 
     def restake(self) -> str:
         """Restake with one operator and through a distributor (deploys first if needed)."""
@@ -346,10 +422,12 @@ class RestakingDemo:
         self.token = token = self.backend.deploy(
             compile_contract("devnet/RewardToken.vy"), "Devnet network reward", "RWD", sender=net
         )
-        token.transact("mint", net.address, EPOCH_REWARD, sender=net)
-        token.transact("approve", self.registry.address, EPOCH_REWARD, sender=net)
+        assert self.native is not None
         terms = Terms(
-            accepted_assets=(to_checksum_address(self.wdiv.address),),
+            accepted_assets=(
+                to_checksum_address(self.wdiv.address),
+                to_checksum_address(self.native.native_ether.address),
+            ),
             min_stake=0,
             max_operators=8,
             max_slash=MAX_SLASH,
@@ -365,6 +443,7 @@ class RestakingDemo:
         self.lrt.add_reward_token(self.manager, token.address)
         for op, fraction in zip(self.operators, ALLOCATIONS, strict=True):
             self.vault.set_commission(op, COMMISSION_BPS)
+            self.native.vault.set_commission(op, COMMISSION_BPS)
             self.registry.opt_in(op, net.address)
             self.registry.allocate(op, net.address, fraction)
         self.log(f"network registered (RWD {token.address}); ops 1–3 opted in and allocated")
@@ -372,21 +451,12 @@ class RestakingDemo:
         allocated = [self.registry.allocation(net.address, op.address) for op in self.operators]
         _check(allocated == list(ALLOCATIONS), f"allocations in force {allocated}")
 
-        # the split the contracts promise: by allocated stake, commission, then per share
-        weights = [
-            a * self.vault.stake(op.address) // WAD
-            for op, a in zip(self.operators, allocated, strict=True)
-        ]
-        amounts = [EPOCH_REWARD * w // sum(weights) for w in weights]
-        self.registry.fund_epoch(net, EPOCH_REWARD)
-        self.log(f"network funds an epoch: {EPOCH_REWARD // ETH} RWD")
-
-        paid = 0
-        for i, (op, amount) in enumerate(zip(self.operators, amounts, strict=True), start=1):
-            self.vault.claim_commission(op, token.address)
-            got = self._token_balance(op.address)
-            _check(got == amount * COMMISSION_BPS // 10_000, f"operator {i} commission {got}")
-            paid += got
+        # the split the contracts promise: by allocated stake (in ETH), commission, per share
+        split = self._fund_epoch()
+        amounts = [split[(0, op.address)] for op in self.operators]
+        paid = self._claim_pod(split)  # the pod's nETH, if a report restaked it already
+        for (index, operator), amount in split.items():
+            paid += self.vault_commission(index, operator, amount)
         op1 = self.operators[0].address
         rest = amounts[0] - amounts[0] * COMMISSION_BPS // 10_000
         share = self.vault.shares(self.restaker.address)
