@@ -155,8 +155,10 @@ class ParSigEx:
                 if n == 0 or not self.aggregator.complete(duty, item[0].pubkey, item[1])
             ]
             decoded = self._decode(duty, chunk)
-            if start == 0 and decoded:  # the sender check
-                suspect = not bls.batch_verify_points([_triple(decoded[0])])
+            if start == 0 and decoded:  # the sender check (a malformed entry fails it too)
+                suspect = len(decoded) < len(chunk) or not bls.batch_verify_points(
+                    [_triple(decoded[0])]
+                )
             if suspect:
                 decoded = self._verified(duty, decoded)
             self.aggregator.add(duty, decoded)
