@@ -99,8 +99,8 @@ event SlashedEtherSwept:
 
 VALIDATOR_ETHER: constant(uint256) = 32 * 10**18
 MAX_PER_STAKE: constant(uint256) = 8
-# Gas the report's optional vault deposit always gets: the vault's deposit settles at most
-# MAX_NETWORKS (8) reward accumulators, ~480k in the worst case (first deposit, 8 networks).
+# Gas the report's optional vault deposit always gets: a deposit settles at most MAX_NETWORKS
+# (8) reward accumulators; measured ≤ 400k (an operator's first deposit, 8 networks).
 RESTAKE_GAS: constant(uint256) = 600_000
 # What the pod must have left before that call: the callee gets at most 63/64 of it (EIP-150),
 # plus the call itself and the bookkeeping after it.
