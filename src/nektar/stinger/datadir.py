@@ -289,13 +289,21 @@ class ClusterStore:
 
     def add(self, definition: ClusterDefinition, share: int) -> Validator:
         """Persist a new validator (share first, then the definition) and announce it."""
+        return self.announce(self.persist(definition, share))
+
+    def persist(self, definition: ClusterDefinition, share: int) -> Validator:
+        """Write the share's keystore and the definition. The keystore's KDF takes ~0.5 s of
+        CPU, so a running node calls this in a worker thread and `announce`s on its loop."""
         if bls.sk_to_pk(share) != definition.public_share(definition.my_index):
             raise DataDirError("the share does not match the definition's public share")
         self.datadir.create()
         self.datadir.write_share(definition.pubkey, share)
         _write_atomic(self.datadir.cluster_file(definition.pubkey), _dump(definition))
-        validator = Validator(definition, share)
-        self.validators[definition.pubkey] = validator
+        return Validator(definition, share)
+
+    def announce(self, validator: Validator) -> Validator:
+        """Serve a persisted validator and tell the listeners (the workflow) about it."""
+        self.validators[validator.definition.pubkey] = validator
         for listener in self._listeners:
             listener(validator)
         return validator

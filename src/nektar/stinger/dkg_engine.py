@@ -417,7 +417,7 @@ class DkgEngine:
         )
         signatures = await self._registration_signatures(attempt, until)
         await self._submit(attempt, signatures, deposit.signature, deposit.deposit_data_root)
-        return self._persist(attempt, key)
+        return await self._persist(attempt, key)
 
     async def _deposit_signature(
         self, attempt: _Attempt, key: dkg.KeyShare, until: float, credentials: bytes
@@ -536,7 +536,7 @@ class DkgEngine:
                 return bytes(event["pubkey"])
         return None
 
-    def _persist(self, attempt: _Attempt, key: dkg.KeyShare) -> DkgResult:
+    async def _persist(self, attempt: _Attempt, key: dkg.KeyShare) -> DkgResult:
         assert attempt.message is not None
         members = []
         for node in attempt.proposal.nodes:
@@ -550,5 +550,6 @@ class DkgEngine:
             public_shares=["0x" + s.hex() for s in attempt.message.public_shares],
             my_index=attempt.index,
         )
-        self.clusters.add(definition, key.secret_share)
+        validator = await asyncio.to_thread(self.clusters.persist, definition, key.secret_share)
+        self.clusters.announce(validator)
         return DkgResult(attempt.proposal.validator_id, definition, key.secret_share)
