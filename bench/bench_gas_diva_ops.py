@@ -11,14 +11,12 @@ the frame. `submit_100` applies a report for 100 active validators: rewards spli
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import boa
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
 ETHER = 10**18
 GOALS: dict[str, int | None] = {
     "operator.register": None,

@@ -9,14 +9,12 @@ sender, the called contract and the precompiles are pre-warmed, as in a real tra
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import boa
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
 GOAL = 0.6
 ANCHORS = {
     "deposit_first": ("Lido submit", 90_000),

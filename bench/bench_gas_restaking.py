@@ -16,16 +16,12 @@ slashes; `fund_epoch` splits among the three operators; `claim` is a restaker's 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import boa
 from rich.console import Console
 from rich.table import Table
 
-ROOT = Path(__file__).resolve().parents[1]
 ETHER = 10**18
 # metric -> (goal, anchor text)
 TARGETS: dict[str, tuple[int | None, str]] = {
@@ -45,16 +41,6 @@ TARGETS: dict[str, tuple[int | None, str]] = {
     "gas.rewards.claim": (45_000, "Rocket Pool 55,000–85,000; Lido claim 89,818"),
     "gas.rewards.claim_first": (None, "Rocket Pool first claim ~85,000"),
 }
-
-
-def _load(name: str, path: Path) -> Any:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 def _slash_gas(u: Any, fx: Any, tx_gas: Any, restakers: int) -> dict[str, int]:
@@ -112,8 +98,10 @@ def _slash_gas_two_vaults(u: Any, fx: Any, tx_gas: Any) -> dict[str, int]:
 
 
 def measure() -> dict[str, int]:
-    fx = _load("restaking_conftest", ROOT / "tests" / "contracts" / "restaking" / "conftest.py")
-    tx_gas = _load("bench_gas_lst", ROOT / "bench" / "bench_gas_lst.py").tx_gas
+    from bench_gas_lst import tx_gas
+    from support import load_conftest
+
+    fx = load_conftest("contracts/restaking")
     u = fx.deploy_upper()
     wad = fx.WAD
     net = u.network("net")
