@@ -574,7 +574,9 @@ class Scenario:
                 self.net.beacon_validators([target.pubkey])[target.pubkey]["status"]
                 == "withdrawal_done"
             ),
-            self.epochs(10),
+            # exit epoch (+1 + seed lookahead), withdrawability delay, then the sweep: ~8 epochs
+            # when every slot has a block; margin for missed proposals while the pod's DKG runs
+            self.epochs(16),
             f"validator {target.validator_id} to be withdrawn on the beacon chain",
         )
         vault = self.backend.balance_of(self.system.lst.vault.address)
