@@ -70,7 +70,7 @@ def _slash_gas_two_vaults(u: Any, fx: Any, tx_gas: Any) -> dict[str, int]:
     """request → execute against an operator staked in wdivETH and in a second vault."""
     d = fx.deployers()
     with boa.env.prank(u.admin):
-        neth = d["RewardToken"].deploy("nETH")
+        neth = d["RewardToken"].deploy("nETH stand-in", "nETH")
         native = d["RestakingVault"].deploy(neth.address, u.ops.operators.address, fx.MIN_DELAY)
         native.set_network_registry(u.registry.address)
         u.registry.add_vault(native.address, False)

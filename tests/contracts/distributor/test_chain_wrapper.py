@@ -4,19 +4,16 @@ rewards harvested and claimed by every holder, queued redeem after the delay."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from eth_utils import to_checksum_address
 
-from nektar.chain import InProcessBackend, TransactionReverted, compile_contract
+from nektar.chain import InProcessBackend, TransactionReverted
 from nektar.chain.diva_ops import deploy_diva_system
-from nektar.chain.marketplace import WAD, Terms, deploy_upper_layer
+from nektar.chain.marketplace import WAD, deploy_upper_layer
 from nektar.chain.restaking import deploy_distributor_factory
 from nektar.crypto.node_key import NodeKey
+from support import register_reward_network
 
 ETHER = 10**18
-TOKEN = Path(__file__).resolve().parents[1] / "marketplace" / "RewardToken.vy"
 
 
 def test_distributor_through_wrappers():
@@ -45,23 +42,8 @@ def test_distributor_through_wrappers():
     assert lrt.positions() == [net_in * w // 10_000 for w in (5_000, 3_000, 2_000)]
     assert lrt.total_assets() == net_in
 
-    network, slasher, resolver = (backend.new_account(ETHER) for _ in range(3))
-    token = backend.deploy(compile_contract(TOKEN), "RWD", sender=network)
-    token.transact("mint", network.address, 10**24, sender=network)
-    token.transact("approve", upper.registry.address, 10**24, sender=network)
-    terms = Terms(
-        (to_checksum_address(wdiv.address),),
-        0,
-        8,
-        WAD,
-        14 * 86_400,
-        86_400,
-        slasher.address,
-        resolver.address,
-        False,
-        "https://net.example",
-    )
-    upper.registry.register_network(network, terms, token.address)
+    reward = register_reward_network(backend, upper.registry, wdiv.address)
+    network, token = reward.network, reward.token
     for op in operators:
         upper.registry.opt_in(op, network.address)
         upper.registry.allocate(op, network.address, WAD)

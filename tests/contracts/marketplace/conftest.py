@@ -68,7 +68,7 @@ def add_native_vault(u: Any, symbol: str = "nETH", priced_by_4626: bool = False)
     F = restaking_fixtures()
     d = F.deployers()
     with boa.env.prank(u.admin):
-        neth = d["RewardToken"].deploy(symbol)
+        neth = d["RewardToken"].deploy("Network reward", symbol)
         vault = d["RestakingVault"].deploy(neth.address, u.ops.operators.address, F.MIN_DELAY)
         vault.set_network_registry(u.registry.address)
         u.registry.add_vault(vault.address, priced_by_4626)

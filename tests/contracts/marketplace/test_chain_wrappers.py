@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from eth_utils import to_checksum_address
 
 from nektar.chain import InProcessBackend, TransactionReverted, compile_contract
 from nektar.chain.diva_ops import deploy_diva_system
-from nektar.chain.marketplace import WAD, Terms, deploy_upper_layer
+from nektar.chain.marketplace import WAD, deploy_upper_layer
 from nektar.crypto.node_key import NodeKey
+from support import register_reward_network
 
 ETHER = 10**18
-TOKEN = Path(__file__).resolve().parent / "RewardToken.vy"
 
 
 def test_restake_allocate_slash_and_claim_through_wrappers():
     backend = InProcessBackend()
     system = deploy_diva_system(backend)
-    neth = backend.deploy(compile_contract(TOKEN), "nETH", sender=backend.accounts[0])
+    neth = backend.deploy(
+        compile_contract("devnet/RewardToken.vy"),
+        "nETH stand-in",
+        "nETH",
+        sender=backend.accounts[0],
+    )
     upper = deploy_upper_layer(system, native_asset=neth.address)
     vault, registry = upper.vault, upper.registry
     assert upper.native_vault is not None
@@ -38,23 +40,9 @@ def test_restake_allocate_slash_and_claim_through_wrappers():
     assert vault.delegated_to(restaker.address) == operator.address
     assert vault.value_of(restaker.address) == amount
 
-    network, slasher, resolver = (backend.new_account(ETHER) for _ in range(3))
-    token = backend.deploy(compile_contract(TOKEN), "RWD", sender=network)
-    token.transact("mint", network.address, 10**24, sender=network)
-    token.transact("approve", registry.address, 10**24, sender=network)
-    terms = Terms(
-        (to_checksum_address(wdiv.address),),
-        0,
-        8,
-        WAD,
-        14 * 86_400,
-        86_400,
-        slasher.address,
-        resolver.address,
-        False,
-        "https://net.example",
+    network, slasher, resolver, token, terms = register_reward_network(
+        backend, registry, wdiv.address
     )
-    registry.register_network(network, terms, token.address)
     assert registry.terms(network.address) == terms
     assert registry.network_vaults(network.address) == [0]
     with pytest.raises(TransactionReverted, match="not governance"):

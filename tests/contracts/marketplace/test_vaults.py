@@ -44,7 +44,7 @@ def test_add_vault_bad_input(upper, native):
     assert reg.vault_priced_by_4626(0) and not reg.vault_priced_by_4626(1)
     d = F.deployers()
     with boa.env.prank(upper.admin):
-        token = d["RewardToken"].deploy("X")
+        token = d["RewardToken"].deploy("Network reward", "X")
         loose = d["RestakingVault"].deploy(token.address, upper.ops.operators.address, 0)
     with boa.env.prank(upper.account("nobody")), boa.reverts("not governance"):
         reg.add_vault(loose.address, False)

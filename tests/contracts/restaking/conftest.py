@@ -46,9 +46,7 @@ def deployers() -> dict[str, Any]:
     return {
         "RestakingVault": boa.load_partial(CONTRACTS / "restaking" / "RestakingVault.vy"),
         "NetworkRegistry": boa.load_partial(CONTRACTS / "marketplace" / "NetworkRegistry.vy"),
-        "RewardToken": boa.load_partial(
-            ROOT / "tests" / "contracts" / "marketplace" / "RewardToken.vy"
-        ),
+        "RewardToken": boa.load_partial(CONTRACTS / "devnet" / "RewardToken.vy"),
     }
 
 
@@ -118,7 +116,7 @@ class Upper:
         slasher = self.account(f"{label}-slasher")
         resolver = self.account(f"{label}-resolver")
         with boa.env.prank(address):
-            token = deployers()["RewardToken"].deploy("RWD")
+            token = deployers()["RewardToken"].deploy("Network reward", "RWD")
             token.mint(address, 10**30)
             token.approve(self.registry.address, 2**256 - 1)
             self.registry.register_network(self.terms(slasher, resolver, **changes), token.address)

@@ -150,7 +150,7 @@ class World:
         self.ops = [u.operator(f"op{i}") for i in range(OPERATORS)]
         self.restakers = [u.restaker(f"r{i}", 1_000 * ETHER) for i in range(RESTAKERS)]
         with boa.env.prank(u.admin):
-            neth = deployers()["RewardToken"].deploy("nETH")
+            neth = deployers()["RewardToken"].deploy("nETH stand-in", "nETH")
             native = deployers()["RestakingVault"].deploy(
                 neth.address, u.ops.operators.address, u.vault.min_withdrawal_delay()
             )
