@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,16 +28,11 @@ from nektar.beacon.server import BeaconAPIServer
 from nektar.crypto import bls, dkg
 from nektar.crypto.node_key import NodeKey
 from nektar.crypto.signing import eth1_withdrawal_credentials
+from nektar.devnet.network import free_port
 from nektar.stinger.datadir import ClusterDefinition, DataDir, Member, write_validators
 
 FAST_KDF = {"kdf": "pbkdf2", "kdf_params": {"c": 1024}}
 MANAGED = 8  # genesis validators the beacon node runs itself (they propose most blocks)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def dkg_keys(n: int, t: int, count: int) -> dict[int, list[dkg.KeyShare]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import shutil
 import socket
 import threading
@@ -45,10 +46,26 @@ NODE_GAS_MONEY = 10 * ETH  # node addresses pay for acknowledge/register/votes
 MAX_APR_BPS = 1_000_000  # 100x per "year": devnet epochs last seconds (see beacon.py)
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free TCP port on 127.0.0.1 for a node that must get the same port back when it
+    restarts (the cluster definition names it). Drawn below the kernel's ephemeral range: an
+    outgoing connection of any process takes its local port from that range, and one did take
+    a stopped node's port before it restarted."""
+    for port in random.sample(range(10_000, max(_ephemeral_low(), 10_200)), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise DevnetError("no free TCP port on 127.0.0.1 below the ephemeral range")
 
 
 def get_json(url: str, timeout: float = 2.0) -> Any:
