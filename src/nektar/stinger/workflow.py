@@ -601,12 +601,26 @@ class Workflow:
         if validator.index is None:
             raise ValueError("the validator has no beacon-chain index yet; it cannot exit")
         duty = Duty(DutyType.EXIT, epoch * self.clock.slots_per_epoch)
+        # the beacon chain refuses an exit whose epoch has not begun (the default epoch,
+        # activation + SHARD_COMMITTEE_PERIOD, may lie ahead): it is held until then
+        deadline = time.monotonic() + timeout
+        wait = self.clock.slot_start(duty.slot) - time.time()
+        if wait > timeout:
+            raise ValueError(
+                f"the exit is valid from epoch {epoch}, {wait:.0f} s from now: "
+                "run the command then (or with a longer --timeout)"
+            )
         message = VoluntaryExit(epoch=epoch, validator_index=validator.index)
         partial = self.signer.sign_root(validator, self.signer.exit_root(message))
         await self.parsigex.exchange(duty, [partial])
         found = await self.aggregator.collect(duty, [(partial.pubkey, partial.root)], timeout)
         if validator.pubkey not in found:
             return False
+        # a third into the epoch's first slot: the beacon state has entered the epoch by then
+        valid_at = self.clock.slot_start(duty.slot) + self.clock.slot_duration / 3
+        hold = min(valid_at - time.time(), deadline - time.monotonic())
+        if hold > 0:
+            await asyncio.sleep(hold)
         signed = SignedVoluntaryExit(message=message, signature=found[validator.pubkey])
         # another member's submission may already be on chain: that is success too
         return await self.broadcaster.exit(signed) or await self.fetcher.exiting(validator.index)
