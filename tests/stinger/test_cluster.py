@@ -65,6 +65,7 @@ def test_one_node_down_misses_nothing(devnet: Devnet) -> None:
 
 def test_restarted_node_resumes_and_signs_nothing_slashable(devnet: Devnet) -> None:
     op = devnet.operators[3]
+    devnet.kill(op)  # down already when the previous test ran on this cluster; not if split
     devnet.spawn(op)
     devnet.wait_ready([op])
     assert devnet.missed(_phase(devnet)) == []

@@ -304,7 +304,7 @@ async def test_confirmation_activation_and_rewards(devnet: Devnet) -> None:
         pod.request_exit(restaker, pod_vid)
         assert registry.validator(pod_vid).status == EXITING
         ref = clocks.next_frame()
-        await until(lambda: registry.validator(vid).status == EXITING, 60, "exit")
+        await until(lambda: registry.validator(vid).status == EXITING, 120, "exit")
         assert agreed(p, reporters, ref).to_exit == (vid,)
         await clocks.until_beacon(
             lambda: all(beacon_status(beacon, k) == "withdrawal_done" for k in (pubkey, pod_key)),
